@@ -1,6 +1,6 @@
 namespace SessionKit;
 
-/// <summary>Options for the session manager. Bind them from configuration or set them in code; they are validated at start.</summary>
+/// <summary>Options for <see cref="SessionManager"/>. Bind them from configuration or set them in code; they are validated at start.</summary>
 public sealed class SessionKitOptions
 {
     /// <summary>The default configuration section name, <c>SessionKit</c>.</summary>

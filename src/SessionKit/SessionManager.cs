@@ -1,0 +1,345 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SessionKit.Internal;
+using SessionKit.Security;
+
+namespace SessionKit;
+
+/// <summary>
+/// The session lifecycle over an <see cref="ISessionStore"/>: issues ids, applies idle and absolute timeouts,
+/// slides sessions with coalesced touches, enforces per-user limits and sweeps expired sessions in the background.
+/// </summary>
+/// <remarks>
+/// Time comes only from the injected <see cref="TimeProvider"/>, truncated to whole milliseconds, and is passed into
+/// every store call, so every backend decides expiry by the same clock. The manager does not own the store: it
+/// never disposes it.
+/// </remarks>
+public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, IDisposable
+{
+    private const int MaxIdAttempts = 3;
+
+    private readonly ISessionStore _store;
+    private readonly SessionKitOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SessionKitMetrics _metrics;
+
+    /// <summary>Initializes a new instance of the <see cref="SessionManager"/> class.</summary>
+    /// <param name="store">The store sessions live in.</param>
+    /// <param name="options">The options; validated here, so a misconfiguration fails fast without a host.</param>
+    /// <param name="timeProvider">The clock; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logging.</param>
+    /// <param name="meterFactory">The meter factory; <see langword="null"/> for a process-wide meter named <see cref="SessionKitDiagnostics.MeterName"/>.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public SessionManager(
+        ISessionStore store,
+        IOptions<SessionKitOptions> options,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _options = options.Value ?? throw new ArgumentException("The options value is null.", nameof(options));
+        var validation = new SessionKitOptionsValidator().Validate(Options.DefaultName, _options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(SessionKitOptions), validation.Failures);
+        }
+
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<SessionManager>() ?? NullLogger.Instance;
+        _metrics = new SessionKitMetrics(meterFactory);
+        if (_options.EnableBackgroundCleanup)
+        {
+            StartBackgroundCleanup();
+        }
+    }
+
+    /// <summary>Gets the store this manager works on.</summary>
+    public ISessionStore Store => _store;
+
+    /// <inheritdoc />
+    public async ValueTask<Session> CreateAsync(SessionCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var result = await TryCreateAsync(options, cancellationToken).ConfigureAwait(false);
+        return result.Session ?? throw new SessionLimitExceededException(
+            $"The user already holds the maximum of {_options.MaxSessionsPerUser} sessions (SessionKitOptions.MaxSessionsPerUser) and the policy is RejectNew.");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionCreateResult> TryCreateAsync(SessionCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new SessionCreateOptions();
+        var now = Now();
+        var template = BuildNewSession(options, now);
+        using var activity = StartActivity("SessionKit.Create");
+
+        if (template.UserId is { } userId && _options.MaxSessionsPerUser is { } max && _options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew
+            && await CountUserSessionsAsync(userId, max, now, cancellationToken).ConfigureAwait(false) >= max)
+        {
+            _metrics.LimitRejected.Add(1);
+            Log.SessionLimitReached(_logger, max);
+            return new SessionCreateResult(SessionCreateStatus.LimitReached, null);
+        }
+
+        Session? created = null;
+        for (var attempt = 0; attempt < MaxIdAttempts && created is null; attempt++)
+        {
+            var candidate = template with { Id = SessionIds.Generate() };
+            var start = _metrics.StartTimestamp(_time);
+            var added = await _store.CreateAsync(candidate, now, cancellationToken).ConfigureAwait(false);
+            _metrics.RecordStoreDuration(_time, start, _store.Name, "create");
+            if (added)
+            {
+                created = candidate;
+            }
+            else
+            {
+                Log.SessionIdCollision(_logger, attempt + 1);
+            }
+        }
+
+        if (created is null)
+        {
+            throw new InvalidOperationException(
+                $"The store reported an id collision {MaxIdAttempts} times in a row for fresh 256-bit ids; the store or the random number generator is broken.");
+        }
+
+        if (created.UserId is not null && _options.MaxSessionsPerUser is not null
+            && !await EnforceUserLimitAsync(created, now, cancellationToken).ConfigureAwait(false))
+        {
+            return new SessionCreateResult(SessionCreateStatus.LimitReached, null);
+        }
+
+        _metrics.Created.Add(1);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.SessionCreated(_logger, SessionIdTagger.Tag(created.Id), created.ExpiresAt);
+        }
+
+        return new SessionCreateResult(SessionCreateStatus.Created, created);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionLookupResult> GetAsync(string id, SessionAccessContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!SessionIds.IsWellFormed(id))
+        {
+            return SessionLookupResult.NotFound;
+        }
+
+        context ??= SessionAccessContext.Default;
+        var now = Now();
+        var start = _metrics.StartTimestamp(_time);
+        var session = await _store.GetAsync(id, now, cancellationToken).ConfigureAwait(false);
+        _metrics.RecordStoreDuration(_time, start, _store.Name, "get");
+        if (session is null)
+        {
+            return SessionLookupResult.NotFound;
+        }
+
+        if (context.Slide && NeedsTouch(session, now))
+        {
+            start = _metrics.StartTimestamp(_time);
+            var touched = await _store.TouchAsync(id, now, cancellationToken).ConfigureAwait(false);
+            _metrics.RecordStoreDuration(_time, start, _store.Name, "touch");
+            if (!touched)
+            {
+                // Deleted or expired between the read and the slide.
+                return SessionLookupResult.NotFound;
+            }
+
+            session = session with { LastAccessedAt = now };
+        }
+
+        return SessionLookupResult.Found(session);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, SessionAccessContext? context = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(changes);
+        if (!SessionIds.IsWellFormed(id))
+        {
+            return SessionUpdateResult.NotFound;
+        }
+
+        using var activity = StartActivity("SessionKit.Update");
+        var now = Now();
+        var start = _metrics.StartTimestamp(_time);
+        var result = await _store.UpdateAsync(id, changes, now, _options.MaxStateBytes, cancellationToken).ConfigureAwait(false);
+        _metrics.RecordStoreDuration(_time, start, _store.Name, "update");
+        if (result.Status == SessionUpdateStatus.Conflict)
+        {
+            _metrics.Conflicts.Add(1);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.UpdateConflict(_logger, SessionIdTagger.Tag(id), changes.ExpectedVersion ?? 0, result.CurrentVersion ?? 0);
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!SessionIds.IsWellFormed(id))
+        {
+            return false;
+        }
+
+        using var activity = StartActivity("SessionKit.Delete");
+        var deleted = await DeleteCoreAsync(id, Now(), cancellationToken).ConfigureAwait(false);
+        if (deleted)
+        {
+            _metrics.Deleted.Add(1);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                Log.SessionDeleted(_logger, SessionIdTagger.Tag(id));
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> DeleteUserSessionsAsync(string userId, string? exceptSessionId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        using var activity = StartActivity("SessionKit.DeleteUserSessions");
+        var now = Now();
+        var sessions = await ListUserSessionsAsync(userId, now, cancellationToken).ConfigureAwait(false);
+        var deleted = 0;
+        foreach (var session in sessions)
+        {
+            if (!string.Equals(session.Id, exceptSessionId, StringComparison.Ordinal)
+                && await DeleteCoreAsync(session.Id, now, cancellationToken).ConfigureAwait(false))
+            {
+                deleted++;
+            }
+        }
+
+        _metrics.Deleted.Add(deleted);
+        Log.UserSessionsDeleted(_logger, deleted, exceptSessionId is not null);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SessionPage> QueryAsync(SessionQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        using var activity = StartActivity("SessionKit.Query");
+        var start = _metrics.StartTimestamp(_time);
+        var page = await _store.QueryAsync(query, Now(), cancellationToken).ConfigureAwait(false);
+        _metrics.RecordStoreDuration(_time, start, _store.Name, "query");
+        if (!page.Sessions.Any(static s => s.Binding.Count > 0))
+        {
+            return page;
+        }
+
+        // Binding data (hashes, salts) is for guards only, never for management listings.
+        var sessions = page.Sessions.Select(static s => s.Binding.Count == 0 ? s : s with { Binding = Session.EmptyMetadata }).ToArray();
+        return page with { Sessions = sessions };
+    }
+
+    private Session BuildNewSession(SessionCreateOptions options, DateTimeOffset now)
+    {
+        if (options.UserId is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.UserId, nameof(options));
+        }
+
+        if (options.Kind is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(options.Kind, nameof(options));
+        }
+
+        var idle = options.IdleTimeout ?? _options.IdleTimeout;
+        if (idle <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), idle, "SessionCreateOptions.IdleTimeout must be positive.");
+        }
+
+        var absolute = options.AbsoluteTimeout ?? _options.AbsoluteTimeout;
+        if (absolute == Timeout.InfiniteTimeSpan)
+        {
+            absolute = null;
+        }
+
+        if (absolute is { } cap && cap <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), cap, "SessionCreateOptions.AbsoluteTimeout must be positive or Timeout.InfiniteTimeSpan.");
+        }
+
+        var data = options.Data;
+        var session = new Session
+        {
+            Id = string.Empty,
+            UserId = options.UserId,
+            Kind = options.Kind,
+            CreatedAt = now,
+            LastAccessedAt = now,
+            IdleTimeout = idle,
+            AbsoluteExpiresAt = absolute is { } a ? now + a : null,
+            Version = 1,
+            Metadata = Values(data.MetadataChanges),
+            State = data.StateChanges.Where(static p => p.Value is not null).ToDictionary(static p => p.Key, static p => p.Value!.Value, StringComparer.Ordinal),
+            Binding = Values(data.BindingChanges),
+        };
+
+        var size = session.GetStateSize();
+        if (size > _options.MaxStateBytes)
+        {
+            throw new SessionStateTooLargeException(size, _options.MaxStateBytes);
+        }
+
+        return session;
+
+        static Dictionary<string, string> Values(IReadOnlyDictionary<string, string?> changes) =>
+            changes.Where(static p => p.Value is not null).ToDictionary(static p => p.Key, static p => p.Value!, StringComparer.Ordinal);
+    }
+
+    private bool NeedsTouch(Session session, DateTimeOffset now)
+    {
+        // Once the sliding expiry already reaches the absolute cap, a slide cannot extend the session: skip the write.
+        if (session.AbsoluteExpiresAt is { } cap && session.LastAccessedAt + session.IdleTimeout >= cap)
+        {
+            return false;
+        }
+
+        var threshold = _options.TouchThreshold is { } configured
+            ? TimeSpan.FromTicks(Math.Min(configured.Ticks, session.IdleTimeout.Ticks / 2))
+            : session.IdleTimeout / 10;
+        return now - session.LastAccessedAt >= threshold;
+    }
+
+    private async ValueTask<bool> DeleteCoreAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var start = _metrics.StartTimestamp(_time);
+        var deleted = await _store.DeleteAsync(id, now, cancellationToken).ConfigureAwait(false);
+        _metrics.RecordStoreDuration(_time, start, _store.Name, "delete");
+        return deleted;
+    }
+
+    private DateTimeOffset Now()
+    {
+        var ticks = _time.GetUtcNow().UtcTicks;
+        return new DateTimeOffset(ticks - (ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    }
+
+    private Activity? StartActivity(string name)
+    {
+        var activity = SessionKitMetrics.ActivitySource.StartActivity(name);
+        activity?.SetTag("sessionkit.store", _store.Name);
+        return activity;
+    }
+}
