@@ -1,0 +1,561 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SessionKit.Internal;
+
+namespace SessionKit.Stores;
+
+/// <summary>
+/// A durable store on one machine: one JSON file per session under a root directory, shared safely by every process
+/// that points at the same directory, and surviving <c>kill -9</c> at any instant without a corrupt session.
+/// </summary>
+/// <remarks>
+/// <para><b>Layout.</b> A session lives in <c>root/abc/&lt;sha256(id)&gt;.json</c>, where <c>abc</c> is the first three hex
+/// digits of the hash (4096 shards, so no directory holds millions of files). Ids never appear in paths and no input
+/// can name a path outside the root. Directories are created 0700 and files 0600 on Unix.</para>
+/// <para><b>Writes.</b> Every write goes to a uniquely named temporary file in the session's directory (created with
+/// O_EXCL), is flushed to disk, renamed over the session file (atomic), and the directory is flushed
+/// (<see cref="FileSessionStoreOptions.FlushToDisk"/>). A reader therefore sees the old or the new file, never a part.
+/// The file's modification time is set to the session's expiry, so the sweep finds candidates without reading files.</para>
+/// <para><b>Across processes.</b> Create-if-absent, touch, update-if-exists (with compare-and-set and per-key merge),
+/// delete and the sweep's compare-and-delete each hold the session's shard lock for their whole read-check-write:
+/// an in-process async gate, then an exclusive OS lock on <c>root/.locks/abc.lock</c> (<see cref="FileShare.None"/>,
+/// which .NET implements with <c>flock(LOCK_EX)</c> on Unix and a sharing lock on Windows). The kernel drops the lock
+/// when its holder dies, so a killed process never leaves a stale lock, and the store checks at start that the lock
+/// really excludes (it does not on NFS or with <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>). Reads (get, exists, query)
+/// take no lock: the atomic rename gives them a consistent file.</para>
+/// <para><b>Bad files.</b> A corrupt, truncated, foreign, misplaced or future-format file is treated as absent, logged
+/// (by a short tag of its hash, never the id) and moved to <c>root/.quarantine/</c> under the shard lock; every other
+/// session keeps working.</para>
+/// <para><b>Queries.</b> By user or kind, a query lists the marker files of <c>root/.index/{user|kind}/…/</c> (a superset
+/// index written, and flushed, before the session file that it points to) and verifies each session; stale markers are
+/// pruned. Its cost follows the number of sessions of that user or kind. Listing everything walks every shard.</para>
+/// <para>File I/O is synchronous (as it is on Unix in .NET anyway); only lock waits are asynchronous.</para>
+/// </remarks>
+public sealed partial class FileSessionStore : ISessionStore
+{
+    private const string LayoutSignature = "sessionkit-file-store ";
+
+    private readonly FileStoreLayout _layout;
+    private readonly FileStoreShardLocks _locks;
+    private readonly ILogger _logger;
+    private readonly bool _flushToDisk;
+    private readonly int _sweepBatchSize;
+
+    /// <summary>Opens (creating if needed) a file store configured through options.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logging.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    /// <exception cref="SessionStoreException">The directory cannot be created or used, holds another layout, or its file system does not enforce exclusive locks.</exception>
+    public FileSessionStore(IOptions<FileSessionStoreOptions> options, ILoggerFactory? loggerFactory = null)
+        : this(Unwrap(options), loggerFactory)
+    {
+    }
+
+    /// <summary>Opens (creating if needed) a file store.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logging.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    /// <exception cref="SessionStoreException">The directory cannot be created or used, holds another layout, or its file system does not enforce exclusive locks.</exception>
+    public FileSessionStore(FileSessionStoreOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var validation = new FileSessionStoreOptionsValidator().Validate(Options.DefaultName, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(FileSessionStoreOptions), validation.Failures);
+        }
+
+        _layout = new FileStoreLayout(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Directory)));
+        _locks = new FileStoreShardLocks(_layout, options.LockTimeout);
+        _logger = (ILogger?)loggerFactory?.CreateLogger<FileSessionStore>() ?? NullLogger.Instance;
+        _flushToDisk = options.FlushToDisk;
+        _sweepBatchSize = options.SweepBatchSize;
+        try
+        {
+            Open();
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw new SessionStoreException(Name, "open", $"Could not open the store directory '{_layout.Root}': {ex.Message}", ex);
+        }
+
+        Log.Opened(_logger, _layout.Root, FileStoreLayout.LayoutVersion, _flushToDisk);
+    }
+
+    /// <inheritdoc />
+    public string Name => "file";
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
+    public async ValueTask<bool> CreateAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
+        cancellationToken.ThrowIfCancellationRequested();
+        var hash = FileStoreLayout.Hash(session.Id);
+        try
+        {
+            using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
+            var current = ReadLocked(hash, session.Id);
+            if (current is not null && current.IsLiveAt(now))
+            {
+                return false;
+            }
+
+            WriteLocked(hash, session, current);
+            return true;
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw Failure("create", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreException">The file system failed.</exception>
+    public async ValueTask<Session?> GetAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        try
+        {
+            var session = await ReadUnlockedAsync(FileStoreLayout.Hash(id), id, cancellationToken).ConfigureAwait(false);
+            return session is not null && session.IsLiveAt(now) ? session : null;
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw Failure("get", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreException">The file system failed.</exception>
+    public async ValueTask<bool> ExistsAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        try
+        {
+            var session = await ReadUnlockedAsync(FileStoreLayout.Hash(id), id, cancellationToken).ConfigureAwait(false);
+            return session is not null && session.IsLiveAt(now);
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw Failure("exists", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
+    public async ValueTask<bool> TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        var hash = FileStoreLayout.Hash(id);
+        try
+        {
+            using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
+            var current = ReadLocked(hash, id);
+            if (current is null || !current.IsLiveAt(now))
+            {
+                return false;
+            }
+
+            if (now > current.LastAccessedAt)
+            {
+                WriteLocked(hash, current with { LastAccessedAt = now }, current);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw Failure("touch", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
+    public async ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
+        cancellationToken.ThrowIfCancellationRequested();
+        var hash = FileStoreLayout.Hash(id);
+        try
+        {
+            using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
+            var current = ReadLocked(hash, id);
+            if (current is null || !current.IsLiveAt(now))
+            {
+                return SessionUpdateResult.NotFound;
+            }
+
+            if (changes.ExpectedVersion is { } expected && expected != current.Version)
+            {
+                return SessionUpdateResult.Conflict(current.Version);
+            }
+
+            var updated = changes.ApplyTo(current, now);
+            if (changes.StateChanges.Count > 0)
+            {
+                var size = updated.GetStateSize();
+                if (size > maxStateBytes)
+                {
+                    throw new SessionStateTooLargeException(size, maxStateBytes);
+                }
+            }
+
+            WriteLocked(hash, updated, current);
+            return SessionUpdateResult.Updated(updated);
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw Failure("update", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
+    public async ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        var hash = FileStoreLayout.Hash(id);
+        try
+        {
+            using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
+            var current = ReadLocked(hash, id);
+            if (current is null)
+            {
+                return false;
+            }
+
+            // A logout must not come back after a power loss: flush the directory before acknowledging.
+            DeleteLocked(hash, current, flush: _flushToDisk);
+            return current.IsLiveAt(now);
+        }
+        catch (Exception ex) when (IsStoreFault(ex))
+        {
+            throw Failure("delete", ex);
+        }
+    }
+
+    private static FileSessionStoreOptions Unwrap(IOptions<FileSessionStoreOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Value;
+    }
+
+    private static bool IsStoreFault(Exception exception) =>
+        exception is IOException or UnauthorizedAccessException or TimeoutException;
+
+    private SessionStoreException Failure(string operation, Exception exception) =>
+        new(Name, operation, exception.Message, exception);
+
+    private void Open()
+    {
+        var changed = new List<string>();
+        DurableFile.CreateDirectory(_layout.Root, changed);
+        try
+        {
+            DurableFile.RestrictToOwner(_layout.Root);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.PermissionsNotRestricted(_logger, ex);
+        }
+
+        CheckLayout();
+        DurableFile.CreateDirectory(_layout.LockDirectory, changed);
+        DurableFile.CreateDirectory(_layout.QuarantineDirectory, changed);
+        DurableFile.CreateDirectory(_layout.IndexDirectory, changed);
+        if (!_locks.VerifyExclusion())
+        {
+            throw new IOException(
+                "The file system does not enforce exclusive file locks here (FileShare.None did not exclude a second open), so the store "
+                + "could not keep its guarantees across processes. Is DOTNET_SYSTEM_IO_DISABLEFILELOCKING set, or is the directory on a network file system?");
+        }
+
+        if (_flushToDisk)
+        {
+            foreach (var directory in changed.Distinct(StringComparer.Ordinal))
+            {
+                DurableFile.FlushDirectory(directory);
+            }
+        }
+    }
+
+    /// <summary>Writes the layout marker on first use and refuses a directory written with another layout.</summary>
+    private void CheckLayout()
+    {
+        var expected = LayoutSignature + FileStoreLayout.LayoutVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n";
+        if (!File.Exists(_layout.LayoutFile))
+        {
+            // Every writer of this layout writes the same bytes, so a race between two starting processes is harmless.
+            var temp = _layout.LayoutFile + "." + FileStoreLayout.RandomHex(8) + FileStoreLayout.TempExtension;
+            using (var stream = DurableFile.CreateNew(temp))
+            {
+                stream.Write(System.Text.Encoding.UTF8.GetBytes(expected));
+                stream.Flush(flushToDisk: _flushToDisk);
+            }
+
+            File.Move(temp, _layout.LayoutFile, overwrite: true);
+            return;
+        }
+
+        var actual = File.ReadAllText(_layout.LayoutFile);
+        if (!string.Equals(actual, expected, StringComparison.Ordinal))
+        {
+            throw new IOException(actual.StartsWith(LayoutSignature, StringComparison.Ordinal)
+                ? $"The directory holds a file store of layout '{actual.Trim()}'; this release reads layout {FileStoreLayout.LayoutVersion}."
+                : "The directory's .layout file was not written by SessionKit.");
+        }
+    }
+
+    /// <summary>Reads a session without a lock; an unreadable file is re-read under the lock and quarantined.</summary>
+    private async ValueTask<Session?> ReadUnlockedAsync(string hash, string? id, CancellationToken cancellationToken)
+    {
+        var stored = ReadFile(hash, id);
+        if (stored.Problem is null)
+        {
+            return stored.Session;
+        }
+
+        // The file may have been replaced since it was read: only the lock holder may judge and move it.
+        using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
+        return ReadLocked(hash, id);
+    }
+
+    /// <summary>Reads a session while holding its shard lock; an unreadable file is quarantined and reads as absent.</summary>
+    private Session? ReadLocked(string hash, string? id)
+    {
+        var stored = ReadFile(hash, id);
+        if (stored.Problem is { } problem)
+        {
+            Quarantine(hash, problem);
+            return null;
+        }
+
+        return stored.Session;
+    }
+
+    /// <summary>Reads and parses one session file. Files are immutable once renamed into place, so no lock is needed for a consistent read.</summary>
+    /// <param name="hash">The file's hash name.</param>
+    /// <param name="id">The id the file must hold, or <see langword="null"/> to check the content against <paramref name="hash"/>.</param>
+    private StoredSession ReadFile(string hash, string? id)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            int length;
+            Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+            try
+            {
+                handle = File.OpenHandle(_layout.SessionPath(hash), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return default;
+            }
+
+            using (handle)
+            {
+                var fileLength = RandomAccess.GetLength(handle);
+                if (fileLength > Array.MaxLength)
+                {
+                    return new StoredSession(null, "the file is too large to be a session");
+                }
+
+                buffer = ArrayPool<byte>.Shared.Rent((int)fileLength);
+                length = 0;
+                while (length < fileLength)
+                {
+                    var read = RandomAccess.Read(handle, buffer.AsSpan(length, (int)fileLength - length), length);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    length += read;
+                }
+            }
+
+            return Parse(buffer.AsSpan(0, length), hash, id);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private static StoredSession Parse(ReadOnlySpan<byte> utf8Json, string hash, string? id)
+    {
+        Session session;
+        try
+        {
+            session = SessionSerializer.Deserialize(utf8Json);
+            _ = session.ExpiresAt;
+        }
+        catch (SessionFormatException ex)
+        {
+            return new StoredSession(null, ex.Message);
+        }
+        catch (Exception ex) when (ex is ArgumentException or OverflowException or InvalidOperationException)
+        {
+            return new StoredSession(null, "the session document has out-of-range values");
+        }
+
+        var belongs = id is not null
+            ? string.Equals(session.Id, id, StringComparison.Ordinal)
+            : string.Equals(FileStoreLayout.Hash(session.Id), hash, StringComparison.Ordinal);
+        return belongs
+            ? new StoredSession(session, null)
+            : new StoredSession(null, "the file holds a different session than its name says (moved or copied by hand)");
+    }
+
+    /// <summary>Moves an unreadable file aside. Caller holds the shard lock.</summary>
+    /// <returns><see langword="true"/> when the file was moved.</returns>
+    private bool Quarantine(string hash, string problem)
+    {
+        var tag = FileStoreLayout.Tag(hash);
+        var target = _layout.QuarantinePath(hash);
+        try
+        {
+            DurableFile.CreateDirectory(_layout.QuarantineDirectory, changedParents: null);
+            File.Move(_layout.SessionPath(hash), target);
+            Log.Quarantined(_logger, tag, problem, Path.GetFileName(target));
+            return true;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.QuarantineFailed(_logger, tag, problem, ex);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Replaces a session file atomically: index markers first (the index is a superset), then temp file, flush,
+    /// rename, directory flush, then markers the new version no longer needs. Caller holds the shard lock.
+    /// </summary>
+    private void WriteLocked(string hash, Session session, Session? previous)
+    {
+        var bytes = SessionSerializer.SerializeToUtf8Bytes(session);
+        var dirty = _flushToDisk ? new List<string>(2) : null;
+        EnsureIndexEntries(hash, session, dirty);
+        var shardDirectory = _layout.ShardDirectory(hash);
+        string? temp = WriteTemp(hash, shardDirectory, bytes, ExpiryHint(session), dirty);
+        try
+        {
+            if (dirty is not null)
+            {
+                // After the temp file's flush: on journaling file systems these usually find nothing left to commit.
+                foreach (var directory in dirty)
+                {
+                    DurableFile.FlushDirectory(directory);
+                }
+            }
+
+            File.Move(temp, _layout.SessionPath(hash), overwrite: true);
+            temp = null;
+        }
+        finally
+        {
+            if (temp is not null)
+            {
+                TryDeleteFile(temp);
+            }
+        }
+
+        if (_flushToDisk)
+        {
+            DurableFile.FlushDirectory(shardDirectory);
+        }
+
+        if (previous is not null)
+        {
+            RemoveStaleIndexEntries(hash, previous, session);
+        }
+    }
+
+    private string WriteTemp(string hash, string shardDirectory, byte[] bytes, DateTime expiryHint, List<string>? dirty)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var temp = _layout.TempPath(hash);
+            FileStream stream;
+            try
+            {
+                stream = DurableFile.CreateNew(temp);
+            }
+            catch (DirectoryNotFoundException) when (attempt == 0)
+            {
+                DurableFile.CreateDirectory(shardDirectory, dirty);
+                continue;
+            }
+
+            try
+            {
+                using (stream)
+                {
+                    stream.Write(bytes);
+                    File.SetLastWriteTimeUtc(stream.SafeFileHandle, expiryHint);
+                    if (_flushToDisk)
+                    {
+                        stream.Flush(flushToDisk: true);
+                    }
+                }
+
+                return temp;
+            }
+            catch
+            {
+                TryDeleteFile(temp);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Deletes a session file and then its index markers. Caller holds the shard lock.</summary>
+    private void DeleteLocked(string hash, Session current, bool flush)
+    {
+        File.Delete(_layout.SessionPath(hash));
+        if (flush)
+        {
+            DurableFile.FlushDirectory(_layout.ShardDirectory(hash));
+        }
+
+        RemoveStaleIndexEntries(hash, current, next: null);
+    }
+
+    /// <summary>The modification time a session file gets: its expiry, never later (file systems truncate, which only makes it earlier).</summary>
+    private static DateTime ExpiryHint(Session session)
+    {
+        var expires = session.ExpiresAt.UtcDateTime;
+        return expires < DateTime.UnixEpoch ? DateTime.UnixEpoch : expires;
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the sweep, which removes temporary files that no lock holder owns.
+        }
+    }
+
+    private readonly record struct StoredSession(Session? Session, string? Problem);
+}
