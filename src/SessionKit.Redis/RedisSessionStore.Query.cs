@@ -1,0 +1,266 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using StackExchange.Redis;
+
+namespace SessionKit.Redis;
+
+public sealed partial class RedisSessionStore
+{
+    private const string CursorPrefix = "r1.";
+    private const byte UserCursorTag = (byte)'U';
+    private const byte ScanCursorTag = (byte)'S';
+    private const int MaxScanCallsPerPage = 32;
+    private const int MaxScanCount = 1000;
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// By user: one page of the user's index, each entry validated against its hash (stale entries are skipped and,
+    /// once their score has passed, pruned). Otherwise: <c>SCAN</c> over the session keys, with the <c>SCAN</c> cursor as
+    /// the page cursor; pages may hold fewer sessions than the limit, so page until <see cref="SessionPage.NextCursor"/>
+    /// is <see langword="null"/>. A session changed while paging may appear twice, as <c>SCAN</c> allows.
+    /// </remarks>
+    public async ValueTask<SessionPage> QueryAsync(SessionQuery query, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var cursor = DecodeCursor(query);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            var nowMs = Internal.RedisSessionHash.ToMs(now);
+            return query.UserId is not null
+                ? await QueryByUserAsync(database, query, nowMs, cursor, start, cancellationToken).ConfigureAwait(false)
+                : await QueryByScanAsync(database, query, nowMs, cursor, start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpQuery, ex, start);
+        }
+    }
+
+    private async Task<SessionPage> QueryByUserAsync(IDatabase database, SessionQuery query, long nowMs, byte[]? cursor, long start, CancellationToken cancellationToken)
+    {
+        if (!_keys.TryUserKey(query.UserId!, out var userKey))
+        {
+            return new SessionPage([], null);
+        }
+
+        SortedSetEntry[] entries;
+        if (cursor is null)
+        {
+            entries = await WithTimeout(database.SortedSetRangeByScoreWithScoresAsync(userKey, take: query.Limit + 1), start, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Keyset: everything after (score, member) in the set's own order (score, then member bytes).
+            var afterScore = BinaryPrimitives.ReadDoubleBigEndian(cursor.AsSpan(1, 8));
+            var afterMember = cursor.AsMemory(9);
+            var sameScore = await WithTimeout(database.SortedSetLengthAsync(userKey, afterScore, afterScore), start, cancellationToken).ConfigureAwait(false);
+            entries = await WithTimeout(database.SortedSetRangeByScoreWithScoresAsync(userKey, afterScore, double.PositiveInfinity, take: sameScore + query.Limit + 1), start, cancellationToken).ConfigureAwait(false);
+            entries = Array.FindAll(entries, e => e.Score > afterScore || ((byte[])e.Element!).AsSpan().SequenceCompareTo(afterMember.Span) > 0);
+        }
+
+        var hasMore = entries.Length > query.Limit;
+        var page = hasMore ? entries.AsSpan(0, query.Limit).ToArray() : entries;
+        var ids = Array.ConvertAll(page, static e => (string)e.Element!);
+        var snapshots = await ReadAllAsync(database, ids, start, cancellationToken).ConfigureAwait(false);
+
+        var sessions = new List<Session>(page.Length);
+        List<RedisValue>? stale = null;
+        for (var i = 0; i < page.Length; i++)
+        {
+            var session = snapshots[i];
+            var owned = session is not null && string.Equals(session.UserId, query.UserId, StringComparison.Ordinal);
+            if (!owned)
+            {
+                // Gone or moved to another user. A fresh entry may belong to a create or update still in flight.
+                if (page[i].Score <= nowMs)
+                {
+                    (stale ??= []).Add(page[i].Element);
+                }
+
+                continue;
+            }
+
+            if (session!.IsLiveAt(DateTimeOffset.FromUnixTimeMilliseconds(nowMs)) && Matches(session, query))
+            {
+                sessions.Add(session);
+            }
+        }
+
+        if (stale is not null)
+        {
+            await MaintainIndexesAsync(OpQuery, start, database.SortedSetRemoveAsync(userKey, [.. stale])).ConfigureAwait(false);
+            Log.IndexEntriesPruned(_logger, stale.Count);
+        }
+
+        string? next = null;
+        if (hasMore)
+        {
+            var last = page[^1];
+            var member = (byte[])last.Element!;
+            var payload = new byte[9 + member.Length];
+            payload[0] = UserCursorTag;
+            BinaryPrimitives.WriteDoubleBigEndian(payload.AsSpan(1, 8), last.Score);
+            member.CopyTo(payload, 9);
+            next = CursorPrefix + Base64Url.EncodeToString(payload);
+        }
+
+        return new SessionPage(sessions, next);
+    }
+
+    private async Task<SessionPage> QueryByScanAsync(IDatabase database, SessionQuery query, long nowMs, byte[]? cursor, long start, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        ulong scan = 0;
+        var done = false;
+        if (cursor is not null)
+        {
+            done = cursor[1] == 1;
+            scan = BinaryPrimitives.ReadUInt64BigEndian(cursor.AsSpan(2, 8));
+            var rest = cursor.AsSpan(10);
+            while (rest.Length > 0)
+            {
+                var length = BinaryPrimitives.ReadInt32BigEndian(rest);
+                var id = Encoding.UTF8.GetString(rest.Slice(4, length));
+                if (seen.Add(id))
+                {
+                    ids.Add(id);
+                }
+
+                rest = rest[(4 + length)..];
+            }
+        }
+
+        var count = Math.Max(query.Limit - ids.Count, 10);
+        for (var calls = 0; ids.Count < query.Limit && !done && calls < MaxScanCallsPerPage; calls++)
+        {
+            var reply = (RedisResult[])(await WithTimeout(
+                database.ExecuteAsync("SCAN", scan.ToString(CultureInfo.InvariantCulture), "MATCH", (RedisValue)_keys.ScanPattern, "COUNT", count.ToString(CultureInfo.InvariantCulture)),
+                start,
+                cancellationToken).ConfigureAwait(false))!;
+            scan = ulong.Parse((string)reply[0]!, CultureInfo.InvariantCulture);
+            done = scan == 0;
+            var found = 0;
+            foreach (var key in (RedisResult[])reply[1]!)
+            {
+                if (_keys.TryGetId((byte[])key!, out var id) && seen.Add(id))
+                {
+                    ids.Add(id);
+                    found++;
+                }
+            }
+
+            // Few matches (a keyspace shared with other data): visit more keys per call, within a bound.
+            count = found == 0 ? Math.Min(count * 2, MaxScanCount) : Math.Max(query.Limit - ids.Count, 10);
+        }
+
+        var pageIds = ids.Count > query.Limit ? ids.GetRange(0, query.Limit) : ids;
+        var pending = ids.Count > query.Limit ? ids.GetRange(query.Limit, ids.Count - query.Limit) : [];
+        var snapshots = await ReadAllAsync(database, [.. pageIds], start, cancellationToken).ConfigureAwait(false);
+        var nowTime = DateTimeOffset.FromUnixTimeMilliseconds(nowMs);
+        var sessions = new List<Session>(pageIds.Count);
+        foreach (var session in snapshots)
+        {
+            if (session is not null && session.IsLiveAt(nowTime) && Matches(session, query))
+            {
+                sessions.Add(session);
+            }
+        }
+
+        string? next = null;
+        if (!done || pending.Count > 0)
+        {
+            // Keys SCAN returned beyond the limit ride along in the cursor, so none is skipped.
+            var pendingBytes = pending.ConvertAll(Encoding.UTF8.GetBytes);
+            var payload = new byte[10 + pendingBytes.Sum(static b => 4 + b.Length)];
+            payload[0] = ScanCursorTag;
+            payload[1] = done ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteUInt64BigEndian(payload.AsSpan(2, 8), scan);
+            var at = 10;
+            foreach (var bytes in pendingBytes)
+            {
+                BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(at, 4), bytes.Length);
+                bytes.CopyTo(payload, at + 4);
+                at += 4 + bytes.Length;
+            }
+
+            next = CursorPrefix + Base64Url.EncodeToString(payload);
+        }
+
+        return new SessionPage(sessions, next);
+    }
+
+    /// <summary>Reads many sessions with pipelined <c>HGETALL</c>s; an absent or unreadable one is <see langword="null"/>.</summary>
+    private async Task<Session?[]> ReadAllAsync(IDatabase database, string[] ids, long start, CancellationToken cancellationToken)
+    {
+        var reads = new Task<HashEntry[]>[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            reads[i] = _keys.TrySessionKey(ids[i], out var key) ? database.HashGetAllAsync(key) : Task.FromResult(Array.Empty<HashEntry>());
+        }
+
+        var results = await WithTimeout(Task.WhenAll(reads), start, cancellationToken).ConfigureAwait(false);
+        var sessions = new Session?[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            sessions[i] = Decode(OpQuery, ids[i], results[i]);
+        }
+
+        return sessions;
+    }
+
+    private static bool Matches(Session session, SessionQuery query) =>
+        query.Kind is null || string.Equals(session.Kind, query.Kind, StringComparison.Ordinal);
+
+    /// <summary>Decodes and checks a cursor; it must come from this store and from the same kind of query.</summary>
+    private static byte[]? DecodeCursor(SessionQuery query)
+    {
+        if (query.Cursor is null)
+        {
+            return null;
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = query.Cursor.StartsWith(CursorPrefix, StringComparison.Ordinal)
+                ? Base64Url.DecodeFromChars(query.Cursor.AsSpan(CursorPrefix.Length))
+                : [];
+        }
+        catch (FormatException)
+        {
+            payload = [];
+        }
+
+        var valid = payload.Length > 0 && (query.UserId is not null
+            ? payload[0] == UserCursorTag && payload.Length >= 9
+            : payload[0] == ScanCursorTag && payload.Length >= 10 && payload[1] <= 1 && PendingIsWellFormed(payload.AsSpan(10)));
+        return valid ? payload : throw new ArgumentException("The cursor was not produced by this store for this kind of query.", nameof(query));
+    }
+
+    private static bool PendingIsWellFormed(ReadOnlySpan<byte> rest)
+    {
+        while (rest.Length > 0)
+        {
+            if (rest.Length < 4)
+            {
+                return false;
+            }
+
+            var length = BinaryPrimitives.ReadInt32BigEndian(rest);
+            if (length <= 0 || length > rest.Length - 4)
+            {
+                return false;
+            }
+
+            rest = rest[(4 + length)..];
+        }
+
+        return true;
+    }
+}

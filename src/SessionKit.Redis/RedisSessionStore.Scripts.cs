@@ -1,0 +1,234 @@
+using System.Security.Cryptography;
+using System.Text;
+using SessionKit.Redis.Internal;
+using StackExchange.Redis;
+
+namespace SessionKit.Redis;
+
+public sealed partial class RedisSessionStore
+{
+    /// <summary>
+    /// The Lua scripts. Each declares exactly one key (the session hash), so none ever spans two cluster slots; the
+    /// indexes are separate single-key commands (see the type's remarks for how they stay correct). Logical expiry
+    /// is decided against the caller's <c>now</c> (ARGV[1], Unix ms); the server TTL is a relative <c>PEXPIRE</c> of
+    /// (expiry − now) + grace, so a skew between the application's and Redis's clocks cannot reap a live session.
+    /// </summary>
+    internal static class Scripts
+    {
+        private const string Prelude = """
+            local FORMAT = 1
+            local function expiry(la, idle, abs)
+              la = tonumber(la)
+              idle = tonumber(idle)
+              if not la or not idle or idle <= 0 then return nil end
+              local e = la + idle
+              if abs then
+                local cap = tonumber(abs)
+                if not cap then return nil end
+                if cap < e then e = cap end
+              end
+              return e
+            end
+            local function ttl(e, now, grace)
+              local t = e - now
+              if t < 0 then t = 0 end
+              return t + grace
+            end
+            local function chunked(cmd, key, list)
+              local i = 1
+              local n = #list
+              while i <= n do
+                local j = math.min(i + 999, n)
+                redis.call(cmd, key, unpack(list, i, j))
+                i = j + 1
+              end
+            end
+
+            """;
+
+        /// <summary>
+        /// Create-if-absent. ARGV: now, grace, expires, then field/value pairs. An expired or unreadable record with
+        /// the same id is replaced. Returns {1, replaced uid} or {0, live uid, live expiry} on a collision.
+        /// </summary>
+        public static readonly RedisScript Create = new("create", Prelude + """
+            local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            local now = tonumber(ARGV[1])
+            local replaced = false
+            if redis.call('EXISTS', KEYS[1]) == 1 then
+              local e = expiry(cur[2], cur[3], cur[4])
+              if e and e > now then return {0, cur[5], e} end
+              replaced = cur[5]
+              redis.call('DEL', KEYS[1])
+            end
+            local fields = {}
+            for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+            chunked('HSET', KEYS[1], fields)
+            redis.call('PEXPIRE', KEYS[1], ttl(tonumber(ARGV[3]), now, tonumber(ARGV[2])))
+            return {1, replaced}
+            """);
+
+        /// <summary>
+        /// Slide if live: la = max(la, now), TTL re-armed. Never re-creates. ARGV: now, grace. Returns 1 or 0.
+        /// </summary>
+        public static readonly RedisScript Touch = new("touch", Prelude + """
+            local h = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs')
+            if tonumber(h[1]) ~= FORMAT then return 0 end
+            local now = tonumber(ARGV[1])
+            local e = expiry(h[2], h[3], h[4])
+            if not e or e <= now then return 0 end
+            if now > tonumber(h[2]) then
+              redis.call('HSET', KEYS[1], 'la', ARGV[1])
+              e = expiry(ARGV[1], h[3], h[4])
+            end
+            redis.call('PEXPIRE', KEYS[1], ttl(e, now, tonumber(ARGV[2])))
+            return 1
+            """);
+
+        /// <summary>
+        /// Update-if-live with per-key merge and optional compare-and-set. ARGV: now, grace, expected version or '',
+        /// max state bytes, user op ('' / 's' / 'c'), user, kind op, kind, state changed ('1'/'0'), n, n field/value
+        /// pairs, m, m fields to remove. Returns {1, old uid, expiry, field, value, ...} (the new hash),
+        /// {0} not found, {-1, version, uid, expiry} conflict, {-2, size, uid, expiry} state too large.
+        /// </summary>
+        public static readonly RedisScript Update = new("update", Prelude + """
+            local flat = redis.call('HGETALL', KEYS[1])
+            if #flat == 0 then return {0} end
+            local h = {}
+            for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+            local now = tonumber(ARGV[1])
+            local ver = tonumber(h['ver'])
+            local e = expiry(h['la'], h['idle'], h['abs'])
+            if tonumber(h['v']) ~= FORMAT or not ver or not e or e <= now then return {0} end
+            local old_uid = h['uid'] or false
+            if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= ver then return {-1, ver, old_uid, e} end
+            local sets = {}
+            local dels = {}
+            local i = 11
+            for _ = 1, tonumber(ARGV[10]) do
+              h[ARGV[i]] = ARGV[i + 1]
+              sets[#sets + 1] = ARGV[i]
+              sets[#sets + 1] = ARGV[i + 1]
+              i = i + 2
+            end
+            local m = tonumber(ARGV[i])
+            i = i + 1
+            for _ = 1, m do
+              if h[ARGV[i]] then
+                h[ARGV[i]] = nil
+                dels[#dels + 1] = ARGV[i]
+              end
+              i = i + 1
+            end
+            local function scalar(op, value, field)
+              if op == 's' then
+                h[field] = value
+                sets[#sets + 1] = field
+                sets[#sets + 1] = value
+              elseif op == 'c' and h[field] then
+                h[field] = nil
+                dels[#dels + 1] = field
+              end
+            end
+            scalar(ARGV[5], ARGV[6], 'uid')
+            scalar(ARGV[7], ARGV[8], 'kind')
+            if ARGV[9] == '1' then
+              local size = 0
+              for f, v in pairs(h) do
+                if string.sub(f, 1, 2) == 's:' then size = size + #f - 2 + #v end
+              end
+              if size > tonumber(ARGV[4]) then return {-2, size, old_uid, e} end
+            end
+            if now > tonumber(h['la']) then
+              h['la'] = ARGV[1]
+              sets[#sets + 1] = 'la'
+              sets[#sets + 1] = ARGV[1]
+            end
+            if #dels > 0 then chunked('HDEL', KEYS[1], dels) end
+            if #sets > 0 then chunked('HSET', KEYS[1], sets) end
+            h['ver'] = tostring(redis.call('HINCRBY', KEYS[1], 'ver', 1))
+            e = expiry(h['la'], h['idle'], h['abs'])
+            redis.call('PEXPIRE', KEYS[1], ttl(e, now, tonumber(ARGV[2])))
+            local out = {1, old_uid, e}
+            for f, v in pairs(h) do
+              out[#out + 1] = f
+              out[#out + 1] = v
+            end
+            return out
+            """);
+
+        /// <summary>Deletes the hash. ARGV: now. Returns {live ? 1 : 0, uid, existed ? 1 : 0}.</summary>
+        public static readonly RedisScript Delete = new("delete", Prelude + """
+            local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            if redis.call('DEL', KEYS[1]) == 0 then return {0, false, 0} end
+            local e = expiry(cur[2], cur[3], cur[4])
+            local live = 0
+            if tonumber(cur[1]) == FORMAT and e and e > tonumber(ARGV[1]) then live = 1 end
+            return {live, cur[5], 1}
+            """);
+
+        /// <summary>
+        /// Compare-and-delete for the sweep: deletes only if the record is still expired at now. ARGV: now.
+        /// Returns {0} absent, {-1} unreadable (left alone), {1, expiry, uid} live (touched since it was scheduled),
+        /// {2, uid, field, value, ...} removed, with the hash as it was.
+        /// </summary>
+        public static readonly RedisScript Sweep = new("sweep", Prelude + """
+            local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+            local e = expiry(cur[2], cur[3], cur[4])
+            if tonumber(cur[1]) ~= FORMAT or not e then return {-1} end
+            if e > tonumber(ARGV[1]) then return {1, e, cur[5]} end
+            local flat = redis.call('HGETALL', KEYS[1])
+            redis.call('DEL', KEYS[1])
+            local out = {2, cur[5]}
+            for i = 1, #flat do out[#out + 1] = flat[i] end
+            return out
+            """);
+
+        /// <summary>Gets every script, for tests and diagnostics.</summary>
+        public static IReadOnlyList<RedisScript> All { get; } = [Create, Touch, Update, Delete, Sweep];
+    }
+
+    /// <summary>Runs a script by its SHA-1; on <c>NOSCRIPT</c> (a restarted or flushed server) sends its text once, which caches it again.</summary>
+    private async Task<RedisResult> EvaluateAsync(IDatabase database, RedisScript script, RedisKey key, RedisValue[] args)
+    {
+        try
+        {
+            return await database.ScriptEvaluateAsync(script.Hash, [key], args).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            Log.ScriptReloaded(_logger, script.Name);
+            var evalArgs = new object[args.Length + 3];
+            evalArgs[0] = script.Text;
+            evalArgs[1] = 1;
+            evalArgs[2] = key;
+            for (var i = 0; i < args.Length; i++)
+            {
+                evalArgs[i + 3] = args[i];
+            }
+
+            return await database.ExecuteAsync("EVAL", evalArgs).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>A Lua script and the SHA-1 Redis caches it under.</summary>
+internal sealed class RedisScript
+{
+    public RedisScript(string name, string text)
+    {
+        Name = name;
+        Text = text;
+#pragma warning disable CA5350 // Redis names cached scripts by their SHA-1; this is an identifier, not a security use.
+        Hash = SHA1.HashData(Encoding.UTF8.GetBytes(text));
+#pragma warning restore CA5350
+    }
+
+    public string Name { get; }
+
+    public string Text { get; }
+
+    public byte[] Hash { get; }
+
+    public string HashHex => Convert.ToHexStringLower(Hash);
+}

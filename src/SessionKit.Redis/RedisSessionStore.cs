@@ -1,0 +1,497 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SessionKit.Redis.Internal;
+using StackExchange.Redis;
+
+namespace SessionKit.Redis;
+
+/// <summary>
+/// A session store shared by many nodes through Redis: one hash per session, one plain read (<c>HGETALL</c>) per
+/// get, one Lua call per touch, create and update, and a per-user index kept without keyspace notifications.
+/// </summary>
+/// <remarks>
+/// <para><b>Keys.</b> <c>{prefix}s:{id}</c> is the session hash; <c>{prefix}u:{userId}</c> a sorted set of the
+/// user's session ids; <c>{prefix}expiry</c> a sorted set of every session id. Both sorted sets are scored by the
+/// session's expiry (Unix ms) as known when the entry was last written, which is a lower bound: a touch slides the
+/// hash only, so a hot session costs exactly one write per touch window.</para>
+/// <para><b>Indexes without cross-slot atomicity.</b> Every script touches only the session hash, so the indexes are
+/// separate commands and may briefly disagree with the hashes. They stay correct because (1) index entries are
+/// added before the session is written and removed after it is deleted, so an index may hold a stale entry but
+/// never misses a live session; (2) readers validate every entry against its hash and drop an entry whose hash is
+/// gone or belongs to another user once the entry's score has passed (a fresh entry may belong to a write still in
+/// flight); (3) the sweep reads due entries from the expiry set, deletes a session only if its hash is still
+/// expired (compare-and-delete in one script), removes it from both sets, and re-scores sessions that were slid
+/// meanwhile. Redis TTLs (expiry + <see cref="RedisSessionStoreOptions.ExpiryGracePeriod"/>) only reclaim space.</para>
+/// <para><b>Faults.</b> Every operation completes within <see cref="RedisSessionStoreOptions.OperationTimeout"/>:
+/// with Redis down or hung it throws <see cref="SessionStoreException"/>, and it works again as soon as the
+/// multiplexer reconnects, with no restart.</para>
+/// <para>Timestamps are stored in whole milliseconds. Listing all sessions or by kind uses <c>SCAN</c> (on a cluster,
+/// only the node the multiplexer picks); listing by user uses the user's index.</para>
+/// </remarks>
+public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable, IDisposable
+{
+    private const string OpCreate = "create";
+    private const string OpGet = "get";
+    private const string OpTouch = "touch";
+    private const string OpUpdate = "update";
+    private const string OpDelete = "delete";
+    private const string OpExists = "exists";
+    private const string OpQuery = "query";
+    private const string OpRemoveExpired = "remove-expired";
+
+    private static readonly RedisValue[] LivenessFields = ["v", "la", "idle", "abs"];
+
+    private readonly RedisSessionStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly RedisKeyspace _keys;
+    private readonly TimeSpan _timeout;
+    private readonly long _graceMs;
+    private readonly Lock _connectLock = new();
+    private Task<IConnectionMultiplexer>? _connecting;
+    private IConnectionMultiplexer? _owned;
+    private IDatabase? _database;
+    private bool _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="RedisSessionStore"/> class.</summary>
+    /// <param name="options">The store options; validated here, so a bad configuration fails fast.</param>
+    /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logging.</param>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public RedisSessionStore(IOptions<RedisSessionStoreOptions> options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        var validation = new RedisSessionStoreOptionsValidator().Validate(Options.DefaultName, _options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(RedisSessionStoreOptions), validation.Failures);
+        }
+
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RedisSessionStore>();
+        _keys = new RedisKeyspace(_options.KeyPrefix);
+        _timeout = _options.OperationTimeout;
+        _graceMs = RedisSessionHash.ToMs(_options.ExpiryGracePeriod);
+    }
+
+    /// <inheritdoc />
+    public string Name => "redis";
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Adds the session to its indexes first, then runs one script that creates the hash if no live session has the
+    /// id and arms its TTL.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The id or user id is empty or not well-formed UTF-16.</exception>
+    public async ValueTask<bool> CreateAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
+        if (!_keys.TrySessionKey(session.Id, out var key))
+        {
+            throw new ArgumentException("The session id is not well-formed UTF-16.", nameof(session));
+        }
+
+        RedisKey userKey = default;
+        if (session.UserId is { } userId && !_keys.TryUserKey(userId, out userKey))
+        {
+            throw new ArgumentException("The user id is not well-formed UTF-16.", nameof(session));
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            var expiresMs = RedisSessionHash.ExpiresMs(session);
+
+            // Index first: a failure between the steps leaves an entry readers skip, never a session the index misses.
+            var indexed = session.UserId is null
+                ? (Task)database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs)
+                : Task.WhenAll(
+                    database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs),
+                    database.SortedSetAddAsync(userKey, session.Id, expiresMs));
+            await WithTimeout(indexed, start, cancellationToken).ConfigureAwait(false);
+
+            var args = new List<RedisValue>(32) { RedisSessionHash.ToMs(now), _graceMs, expiresMs };
+            RedisSessionHash.AppendFields(session, args);
+            var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Create, key, [.. args]), start, cancellationToken).ConfigureAwait(false))!;
+            if ((long)result[0] == 1)
+            {
+                var replacedUser = (string?)result[1];
+                if (replacedUser is not null && !string.Equals(replacedUser, session.UserId, StringComparison.Ordinal))
+                {
+                    await MaintainIndexesAsync(OpCreate, start, database.SortedSetRemoveAsync(_keys.UserKey(replacedUser), session.Id), session.Id).ConfigureAwait(false);
+                }
+
+                return true;
+            }
+
+            // Collision with a live session: put its index entries back the way it has them.
+            var liveUser = (string?)result[1];
+            var liveExpiresMs = (long)result[2];
+            var repair = new List<Task> { database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, liveExpiresMs) };
+            if (session.UserId is not null)
+            {
+                repair.Add(string.Equals(liveUser, session.UserId, StringComparison.Ordinal)
+                    ? database.SortedSetAddAsync(userKey, session.Id, liveExpiresMs)
+                    : database.SortedSetRemoveAsync(userKey, session.Id));
+            }
+
+            await MaintainIndexesAsync(OpCreate, start, Task.WhenAll(repair), session.Id).ConfigureAwait(false);
+            return false;
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpCreate, ex, start, session.Id);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One <c>HGETALL</c>; logical expiry is checked here against <paramref name="now"/>.</remarks>
+    public async ValueTask<Session?> GetAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!_keys.TrySessionKey(id, out var key))
+        {
+            return null;
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        HashEntry[] entries;
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            entries = await WithTimeout(database.HashGetAllAsync(key), start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpGet, ex, start, id);
+        }
+
+        var session = Decode(OpGet, id, entries);
+        return session is not null && session.IsLiveAt(now) ? session : null;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One <c>HMGET</c> of the expiry fields.</remarks>
+    public async ValueTask<bool> ExistsAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!_keys.TrySessionKey(id, out var key))
+        {
+            return false;
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        RedisValue[] values;
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            values = await WithTimeout(database.HashGetAsync(key, LivenessFields), start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpExists, ex, start, id);
+        }
+
+        if (!values[0].HasValue)
+        {
+            return false;
+        }
+
+        if ((long?)values[0] != RedisSessionHash.FormatVersion || !values[1].TryParse(out long lastAccessMs) || !values[2].TryParse(out long idleMs) || idleMs <= 0)
+        {
+            Log.UnreadableSession(_logger, OpExists, "the expiry fields are missing or not integers");
+            return false;
+        }
+
+        var expiresMs = lastAccessMs + idleMs;
+        if (values[3].HasValue)
+        {
+            if (!values[3].TryParse(out long absoluteMs))
+            {
+                Log.UnreadableSession(_logger, OpExists, "the absolute expiry is not an integer");
+                return false;
+            }
+
+            expiresMs = Math.Min(expiresMs, absoluteMs);
+        }
+
+        return expiresMs > RedisSessionHash.ToMs(now);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One Lua call, and no other write: the indexes keep their (lower-bound) scores until the sweep re-scores them.</remarks>
+    public async ValueTask<bool> TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!_keys.TrySessionKey(id, out var key))
+        {
+            return false;
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            var result = await WithTimeout(EvaluateAsync(database, Scripts.Touch, key, [RedisSessionHash.ToMs(now), _graceMs]), start, cancellationToken).ConfigureAwait(false);
+            return (long)result == 1;
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpTouch, ex, start, id);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One Lua call checks existence, liveness, the expected version and the merged state size, applies the change
+    /// set as one <c>HSET</c>/<c>HDEL</c>, bumps the version, slides and returns the new hash. A change of user also
+    /// moves the session between user indexes (added to the new one first).
+    /// </remarks>
+    /// <exception cref="ArgumentException">The new user id is not well-formed UTF-16.</exception>
+    public async ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(changes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
+        if (!_keys.TrySessionKey(id, out var key))
+        {
+            return SessionUpdateResult.NotFound;
+        }
+
+        var newUser = changes.ChangesUserId ? changes.UserId : null;
+        RedisKey newUserKey = default;
+        if (newUser is not null && !_keys.TryUserKey(newUser, out newUserKey))
+        {
+            throw new ArgumentException("The user id is not well-formed UTF-16.", nameof(changes));
+        }
+
+        var nowMs = RedisSessionHash.ToMs(now);
+        var args = BuildUpdateArgs(changes, nowMs, _graceMs, maxStateBytes);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            if (newUser is not null)
+            {
+                // Placeholder score in the future, so readers leave the entry alone while this update is in flight.
+                await WithTimeout(database.SortedSetAddAsync(newUserKey, id, nowMs + PendingEntryMs), start, cancellationToken).ConfigureAwait(false);
+            }
+
+            var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Update, key, args), start, cancellationToken).ConfigureAwait(false))!;
+            var code = (long)result[0];
+            if (code == 1)
+            {
+                var session = RedisSessionHash.Decode(id, result, 3, out var error)
+                    ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
+                var oldUser = (string?)result[1];
+                if (changes.ChangesUserId && !string.Equals(oldUser, newUser, StringComparison.Ordinal))
+                {
+                    var expiresMs = (long)result[2];
+                    var moves = new List<Task>(2);
+                    if (oldUser is not null)
+                    {
+                        moves.Add(database.SortedSetRemoveAsync(_keys.UserKey(oldUser), id));
+                    }
+
+                    if (newUser is not null)
+                    {
+                        moves.Add(database.SortedSetAddAsync(newUserKey, id, expiresMs));
+                    }
+
+                    await MaintainIndexesAsync(OpUpdate, start, Task.WhenAll(moves), id).ConfigureAwait(false);
+                }
+                else if (newUser is not null)
+                {
+                    await MaintainIndexesAsync(OpUpdate, start, database.SortedSetAddAsync(newUserKey, id, (long)result[2]), id).ConfigureAwait(false);
+                }
+
+                return SessionUpdateResult.Updated(session);
+            }
+
+            if (newUser is not null)
+            {
+                // Not applied: undo the placeholder unless the session already belongs to that user.
+                var currentUser = result.Length > 2 ? (string?)result[2] : null;
+                var undo = string.Equals(currentUser, newUser, StringComparison.Ordinal)
+                    ? database.SortedSetAddAsync(newUserKey, id, (long)result[3])
+                    : database.SortedSetRemoveAsync(newUserKey, id);
+                await MaintainIndexesAsync(OpUpdate, start, undo, id).ConfigureAwait(false);
+            }
+
+            return code switch
+            {
+                0 => SessionUpdateResult.NotFound,
+                -1 => SessionUpdateResult.Conflict((long)result[1]),
+                -2 => throw new SessionStateTooLargeException((long)result[1], maxStateBytes),
+                _ => throw new SessionStoreException(Name, OpUpdate, $"The update script returned an unknown code {code}."),
+            };
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpUpdate, ex, start, id);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One Lua call deletes the hash; the index entries are removed after it.</remarks>
+    public async ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (!_keys.TrySessionKey(id, out var key))
+        {
+            return false;
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Delete, key, [RedisSessionHash.ToMs(now)]), start, cancellationToken).ConfigureAwait(false))!;
+            if ((long)result[2] == 1)
+            {
+                var user = (string?)result[1];
+                var cleanup = user is null
+                    ? (Task)database.SortedSetRemoveAsync(_keys.ExpiryIndex, id)
+                    : Task.WhenAll(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id), database.SortedSetRemoveAsync(_keys.UserKey(user), id));
+                await MaintainIndexesAsync(OpDelete, start, cleanup, id).ConfigureAwait(false);
+            }
+
+            return (long)result[0] == 1;
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(OpDelete, ex, start, id);
+        }
+    }
+
+    /// <summary>Disposes the multiplexer if the store created it (from <see cref="RedisSessionStoreOptions.Configuration"/>).</summary>
+    public void Dispose()
+    {
+        IConnectionMultiplexer? owned;
+        lock (_connectLock)
+        {
+            _disposed = true;
+            owned = _owned;
+            _owned = null;
+            _database = null;
+        }
+
+        owned?.Dispose();
+    }
+
+    /// <summary>Disposes the multiplexer if the store created it (from <see cref="RedisSessionStoreOptions.Configuration"/>).</summary>
+    /// <returns>A task that completes when the multiplexer is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        IConnectionMultiplexer? owned;
+        lock (_connectLock)
+        {
+            _disposed = true;
+            owned = _owned;
+            _owned = null;
+            _database = null;
+        }
+
+        if (owned is not null)
+        {
+            await owned.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            owned.Dispose();
+        }
+    }
+
+    private const long PendingEntryMs = 24L * 60 * 60 * 1000;
+
+    private static RedisValue[] BuildUpdateArgs(SessionChanges changes, long nowMs, long graceMs, long maxStateBytes)
+    {
+        var sets = changes.MetadataChanges.Count(static c => c.Value is not null)
+            + changes.StateChanges.Count(static c => c.Value is not null)
+            + changes.BindingChanges.Count(static c => c.Value is not null);
+        var removals = changes.MetadataChanges.Count + changes.StateChanges.Count + changes.BindingChanges.Count - sets;
+        var args = new RedisValue[11 + (2 * sets) + removals];
+        args[0] = nowMs;
+        args[1] = graceMs;
+        args[2] = changes.ExpectedVersion is { } expected ? expected : RedisValue.EmptyString;
+        args[3] = maxStateBytes;
+        (args[4], args[5]) = ScalarChange(changes.ChangesUserId, changes.UserId);
+        (args[6], args[7]) = ScalarChange(changes.ChangesKind, changes.Kind);
+        args[8] = changes.StateChanges.Count > 0 ? "1" : "0";
+        args[9] = sets;
+        var i = 10;
+        foreach (var (key, value) in changes.MetadataChanges)
+        {
+            if (value is not null)
+            {
+                args[i++] = RedisSessionHash.MetadataPrefix + key;
+                args[i++] = value;
+            }
+        }
+
+        foreach (var (key, value) in changes.StateChanges)
+        {
+            if (value is { } element)
+            {
+                args[i++] = RedisSessionHash.StatePrefix + key;
+                args[i++] = element.GetRawText();
+            }
+        }
+
+        foreach (var (key, value) in changes.BindingChanges)
+        {
+            if (value is not null)
+            {
+                args[i++] = RedisSessionHash.BindingPrefix + key;
+                args[i++] = value;
+            }
+        }
+
+        args[i++] = removals;
+        foreach (var (key, value) in changes.MetadataChanges)
+        {
+            if (value is null)
+            {
+                args[i++] = RedisSessionHash.MetadataPrefix + key;
+            }
+        }
+
+        foreach (var (key, value) in changes.StateChanges)
+        {
+            if (value is null)
+            {
+                args[i++] = RedisSessionHash.StatePrefix + key;
+            }
+        }
+
+        foreach (var (key, value) in changes.BindingChanges)
+        {
+            if (value is null)
+            {
+                args[i++] = RedisSessionHash.BindingPrefix + key;
+            }
+        }
+
+        return args;
+    }
+
+    private static (RedisValue Op, RedisValue Value) ScalarChange(bool changed, string? value) =>
+        !changed ? (RedisValue.EmptyString, RedisValue.EmptyString)
+        : value is null ? ("c", RedisValue.EmptyString)
+        : ("s", value);
+
+    private Session? Decode(string operation, string id, HashEntry[] entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var session = RedisSessionHash.Decode(id, entries, out var error);
+        if (error is not null)
+        {
+            Log.UnreadableSession(_logger, operation, error);
+        }
+
+        return session;
+    }
+}

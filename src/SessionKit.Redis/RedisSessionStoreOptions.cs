@@ -1,0 +1,89 @@
+using StackExchange.Redis;
+
+namespace SessionKit.Redis;
+
+/// <summary>
+/// Options for <see cref="RedisSessionStore"/>. Give exactly one connection source: <see cref="Configuration"/>,
+/// <see cref="ConnectionMultiplexer"/> or <see cref="ConnectionMultiplexerFactory"/>.
+/// </summary>
+public sealed class RedisSessionStoreOptions
+{
+    /// <summary>The default configuration section name, <c>SessionKit:Redis</c>.</summary>
+    public const string SectionName = "SessionKit:Redis";
+
+    private string _keyPrefix = "sessionkit:";
+    private TimeSpan _operationTimeout = TimeSpan.FromSeconds(5);
+    private TimeSpan _expiryGracePeriod = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Gets or sets a StackExchange.Redis configuration string (for example <c>localhost:6379</c>). The store then
+    /// creates, owns and disposes its own multiplexer, with <c>abortConnect=false</c> so it starts while Redis is down
+    /// and reconnects by itself.
+    /// </summary>
+    /// <value>Default <see langword="null"/>.</value>
+    public string? Configuration { get; set; }
+
+    /// <summary>
+    /// Gets or sets a multiplexer the host created and owns (the store never disposes it). Use this to share one
+    /// connection with the rest of the application or to run on a newer StackExchange.Redis than the one this
+    /// package was built against.
+    /// </summary>
+    /// <value>Default <see langword="null"/>.</value>
+    public IConnectionMultiplexer? ConnectionMultiplexer { get; set; }
+
+    /// <summary>
+    /// Gets or sets a factory the store calls (once, retried after a failure) to get the multiplexer. The host owns
+    /// what it returns; the store never disposes it.
+    /// </summary>
+    /// <value>Default <see langword="null"/>.</value>
+    public Func<Task<IConnectionMultiplexer>>? ConnectionMultiplexerFactory { get; set; }
+
+    /// <summary>
+    /// Gets or sets the prefix of every key the store writes: session hashes <c>{prefix}s:{id}</c>, user indexes
+    /// <c>{prefix}u:{userId}</c> and the expiry index <c>{prefix}expiry</c>. Give each application its own prefix.
+    /// </summary>
+    /// <value>Default <c>sessionkit:</c>. Not empty.</value>
+    /// <exception cref="ArgumentException">The value is null or empty.</exception>
+    public string KeyPrefix
+    {
+        get => _keyPrefix;
+        set
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value);
+            _keyPrefix = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how long one store operation may take, connecting included. When Redis does not answer in time
+    /// the operation fails with <see cref="SessionStoreException"/>, whatever the client library's own timeouts are.
+    /// </summary>
+    /// <value>Default 5 seconds. Positive, at most 5 minutes.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan OperationTimeout
+    {
+        get => _operationTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _operationTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets how long Redis keeps a session past its logical expiry before its TTL reclaims it. Logical
+    /// expiry is always decided by the manager's clock; the margin lets the sweep see (and report) sessions that
+    /// expired and absorbs clock skew between application nodes.
+    /// </summary>
+    /// <value>Default 5 minutes. Positive; keep it longer than the cleanup interval.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan ExpiryGracePeriod
+    {
+        get => _expiryGracePeriod;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _expiryGracePeriod = value;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using SessionKit.Redis;
+using StackExchange.Redis;
+
+namespace SessionKit.Tests;
+
+/// <summary>
+/// A test class fixture: a real Redis server (see <see cref="RedisServerFixture"/>) and one shared multiplexer, from
+/// which each test builds stores isolated by a unique key prefix.
+/// </summary>
+public sealed class RedisTestServer : IAsyncLifetime
+{
+    private IConnectionMultiplexer? _multiplexer;
+
+    /// <summary>Gets the server.</summary>
+    public RedisServerFixture Server { get; } = new();
+
+    /// <summary>Gets the shared multiplexer (admin commands allowed).</summary>
+    public IConnectionMultiplexer Multiplexer => _multiplexer ?? throw new InvalidOperationException("Not initialized.");
+
+    /// <summary>Gets a StackExchange.Redis configuration string for the server.</summary>
+    public string Configuration => ConfigurationFor(Server);
+
+    /// <summary>Builds a configuration string for a server: loopback, admin commands allowed, short connect timeout.</summary>
+    /// <param name="server">The server.</param>
+    /// <returns>The configuration string.</returns>
+    public static string ConfigurationFor(RedisServerFixture server) =>
+        $"{server.EndPoint},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000";
+
+    /// <summary>Creates a store with a fresh key prefix on the shared multiplexer.</summary>
+    /// <param name="configure">Further option changes.</param>
+    /// <returns>The store.</returns>
+    public RedisSessionStore CreateStore(Action<RedisSessionStoreOptions>? configure = null)
+    {
+        var options = new RedisSessionStoreOptions
+        {
+            ConnectionMultiplexer = Multiplexer,
+            KeyPrefix = NewPrefix(),
+        };
+        configure?.Invoke(options);
+        return new RedisSessionStore(Microsoft.Extensions.Options.Options.Create(options));
+    }
+
+    /// <summary>Creates a unique key prefix.</summary>
+    /// <returns>The prefix.</returns>
+    public static string NewPrefix() => "sktest:" + Guid.NewGuid().ToString("N")[..12] + ":";
+
+    /// <summary>Deletes every key under a prefix (keeps an external server tidy).</summary>
+    /// <param name="prefix">The prefix.</param>
+    /// <returns>A task that completes when the keys are gone.</returns>
+    public async Task DeletePrefixAsync(string prefix)
+    {
+        var database = Multiplexer.GetDatabase();
+        var cursor = "0";
+        for (var i = 0; i < 10_000; i++)
+        {
+            var reply = (RedisResult[])(await database.ExecuteAsync("SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"))!;
+            cursor = (string)reply[0]!;
+            foreach (var key in (RedisKey[])reply[1]!)
+            {
+                await database.KeyDeleteAsync(key);
+            }
+
+            if (cursor == "0")
+            {
+                return;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync()
+    {
+        await Server.InitializeAsync();
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(Configuration);
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_multiplexer is not null)
+        {
+            await _multiplexer.CloseAsync(allowCommandsToComplete: false);
+            _multiplexer.Dispose();
+        }
+
+        await Server.DisposeAsync();
+    }
+}
