@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.Options;
 using SessionKit.Security;
 using SessionKit.Stores;
@@ -11,6 +12,8 @@ namespace SessionKit.Benchmarks;
 /// of immutable snapshots. Ratios read as "cost of the store's guarantees" (expiry checks, compare-and-swap, per-key merge).
 /// </summary>
 [MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class InMemoryStoreBenchmarks
 {
     private const int Sessions = 10_000;
@@ -48,7 +51,7 @@ public class InMemoryStoreBenchmarks
 
     [Benchmark(Baseline = true, Description = "ConcurrentDictionary get (baseline)")]
     [BenchmarkCategory("get")]
-    public Session? RawGet() => _raw.TryGetValue(NextId(), out var s) && s.ExpiresAt > _now ? s : null;
+    public Session? RawGet() => _raw.TryGetValue(NextId(), out var s) && s.IsLiveAt(_now) ? s : null;
 
     [Benchmark(Description = "InMemorySessionStore.GetAsync hit")]
     [BenchmarkCategory("get")]
@@ -58,7 +61,7 @@ public class InMemoryStoreBenchmarks
     [BenchmarkCategory("get")]
     public SessionLookupResult ManagerGet() => _manager.GetAsync(NextId()).Sync();
 
-    [Benchmark(Description = "ConcurrentDictionary replace (touch baseline)")]
+    [Benchmark(Baseline = true, Description = "ConcurrentDictionary replace (touch baseline)")]
     [BenchmarkCategory("touch")]
     public bool RawTouch()
     {
@@ -71,7 +74,7 @@ public class InMemoryStoreBenchmarks
     [BenchmarkCategory("touch")]
     public bool StoreTouch() => _store.TouchAsync(NextId(), _now.AddTicks(++_next)).Sync();
 
-    [Benchmark(Description = "ConcurrentDictionary merge (update baseline)")]
+    [Benchmark(Baseline = true, Description = "ConcurrentDictionary merge (update baseline)")]
     [BenchmarkCategory("update")]
     public bool RawUpdate()
     {

@@ -18,9 +18,7 @@ public sealed partial class SessionManager
         var total = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var start = _metrics.StartTimestamp(_time);
-            var removed = await _store.RemoveExpiredAsync(now, _options.CleanupBatchSize, cancellationToken).ConfigureAwait(false);
-            _metrics.RecordStoreDuration(_time, start, _store.Name, "remove_expired");
+            var removed = await RemoveExpiredCoreAsync(now, cancellationToken).ConfigureAwait(false);
             total += removed.Count;
             if (removed.Count < _options.CleanupBatchSize)
             {

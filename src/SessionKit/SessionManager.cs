@@ -91,10 +91,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         for (var attempt = 0; attempt < MaxIdAttempts && created is null; attempt++)
         {
             var candidate = template with { Id = SessionIds.Generate() };
-            var start = _metrics.StartTimestamp(_time);
-            var added = await _store.CreateAsync(candidate, now, cancellationToken).ConfigureAwait(false);
-            _metrics.RecordStoreDuration(_time, start, _store.Name, "create");
-            if (added)
+            if (await CreateCoreAsync(candidate, now, cancellationToken).ConfigureAwait(false))
             {
                 created = candidate;
             }
@@ -126,39 +123,57 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     }
 
     /// <inheritdoc />
-    public async ValueTask<SessionLookupResult> GetAsync(string id, SessionAccessContext? context = null, CancellationToken cancellationToken = default)
+    public ValueTask<SessionLookupResult> GetAsync(string id, SessionAccessContext? context = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!SessionIds.IsWellFormed(id))
         {
-            return SessionLookupResult.NotFound;
+            return new(SessionLookupResult.NotFound);
         }
 
         context ??= SessionAccessContext.Default;
         var now = Now();
-        var start = _metrics.StartTimestamp(_time);
-        var session = await _store.GetAsync(id, now, cancellationToken).ConfigureAwait(false);
-        _metrics.RecordStoreDuration(_time, start, _store.Name, "get");
+        var load = LoadAsync(id, now, cancellationToken);
+
+        // Hot path: a read that completed synchronously (memory store, cache hit) and needs no touch costs no state machine.
+        if (load.IsCompletedSuccessfully)
+        {
+            var session = load.Result;
+            if (session is null)
+            {
+                return new(SessionLookupResult.NotFound);
+            }
+
+            return context.Slide && NeedsTouch(session, now)
+                ? SlideAsync(session, now, cancellationToken)
+                : new(SessionLookupResult.Found(session));
+        }
+
+        return GetSlowAsync(load, context, now, cancellationToken);
+    }
+
+    private async ValueTask<SessionLookupResult> GetSlowAsync(ValueTask<Session?> load, SessionAccessContext context, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var session = await load.ConfigureAwait(false);
         if (session is null)
         {
             return SessionLookupResult.NotFound;
         }
 
-        if (context.Slide && NeedsTouch(session, now))
-        {
-            start = _metrics.StartTimestamp(_time);
-            var touched = await _store.TouchAsync(id, now, cancellationToken).ConfigureAwait(false);
-            _metrics.RecordStoreDuration(_time, start, _store.Name, "touch");
-            if (!touched)
-            {
-                // Deleted or expired between the read and the slide.
-                return SessionLookupResult.NotFound;
-            }
+        return context.Slide && NeedsTouch(session, now)
+            ? await SlideAsync(session, now, cancellationToken).ConfigureAwait(false)
+            : SessionLookupResult.Found(session);
+    }
 
-            session = session with { LastAccessedAt = now };
+    private async ValueTask<SessionLookupResult> SlideAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!await TouchCoreAsync(session, now, cancellationToken).ConfigureAwait(false))
+        {
+            // Deleted or expired between the read and the slide.
+            return SessionLookupResult.NotFound;
         }
 
-        return SessionLookupResult.Found(session);
+        return SessionLookupResult.Found(session with { LastAccessedAt = now });
     }
 
     /// <inheritdoc />
@@ -173,9 +188,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 
         using var activity = StartActivity("SessionKit.Update");
         var now = Now();
-        var start = _metrics.StartTimestamp(_time);
-        var result = await _store.UpdateAsync(id, changes, now, _options.MaxStateBytes, cancellationToken).ConfigureAwait(false);
-        _metrics.RecordStoreDuration(_time, start, _store.Name, "update");
+        var result = await UpdateCoreAsync(id, changes, now, cancellationToken).ConfigureAwait(false);
         if (result.Status == SessionUpdateStatus.Conflict)
         {
             _metrics.Conflicts.Add(1);
@@ -238,9 +251,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     {
         ArgumentNullException.ThrowIfNull(query);
         using var activity = StartActivity("SessionKit.Query");
-        var start = _metrics.StartTimestamp(_time);
-        var page = await _store.QueryAsync(query, Now(), cancellationToken).ConfigureAwait(false);
-        _metrics.RecordStoreDuration(_time, start, _store.Name, "query");
+        var page = await QueryCoreAsync(query, Now(), cancellationToken).ConfigureAwait(false);
         if (!page.Sessions.Any(static s => s.Binding.Count > 0))
         {
             return page;
@@ -322,13 +333,6 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         return now - session.LastAccessedAt >= threshold;
     }
 
-    private async ValueTask<bool> DeleteCoreAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var start = _metrics.StartTimestamp(_time);
-        var deleted = await _store.DeleteAsync(id, now, cancellationToken).ConfigureAwait(false);
-        _metrics.RecordStoreDuration(_time, start, _store.Name, "delete");
-        return deleted;
-    }
 
     private DateTimeOffset Now()
     {

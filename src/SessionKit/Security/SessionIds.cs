@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
@@ -13,6 +14,9 @@ public static class SessionIds
 
     // 32 bytes encode to 42 full base64 characters plus one carrying the last 4 bits and 2 zero bits.
     private const string CanonicalLastCharacters = "AEIMQUYcgkosw048";
+
+    private static readonly SearchValues<char> Base64UrlCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     /// <summary>Generates a new session id.</summary>
     /// <returns>A 43-character base64url string carrying 256 random bits.</returns>
@@ -31,19 +35,8 @@ public static class SessionIds
     /// <returns><see langword="true"/> when <paramref name="id"/> is 43 canonical base64url characters.</returns>
     public static bool IsWellFormed(string? id)
     {
-        if (id is null || id.Length != Length)
-        {
-            return false;
-        }
-
-        foreach (var c in id)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
-            {
-                return false;
-            }
-        }
-
-        return CanonicalLastCharacters.Contains(id[^1], StringComparison.Ordinal);
+        return id is { Length: Length }
+            && !id.AsSpan().ContainsAnyExcept(Base64UrlCharacters)
+            && CanonicalLastCharacters.Contains(id[^1], StringComparison.Ordinal);
     }
 }
