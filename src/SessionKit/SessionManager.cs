@@ -26,6 +26,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SessionKitMetrics _metrics;
+    private readonly ISessionGuard[] _guards;
+    private readonly ISessionLifecycleHandler[] _lifecycleHandlers;
 
     /// <summary>Initializes a new instance of the <see cref="SessionManager"/> class.</summary>
     /// <param name="store">The store sessions live in.</param>
@@ -33,13 +35,17 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     /// <param name="timeProvider">The clock; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logging.</param>
     /// <param name="meterFactory">The meter factory; <see langword="null"/> for a process-wide meter named <see cref="SessionKitDiagnostics.MeterName"/>.</param>
+    /// <param name="guards">Hijack-prevention guards run on every access; <see langword="null"/> for none.</param>
+    /// <param name="lifecycleHandlers">Lifecycle event handlers; <see langword="null"/> for none.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public SessionManager(
         ISessionStore store,
         IOptions<SessionKitOptions> options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IEnumerable<ISessionGuard>? guards = null,
+        IEnumerable<ISessionLifecycleHandler>? lifecycleHandlers = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -54,6 +60,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SessionManager>() ?? NullLogger.Instance;
         _metrics = new SessionKitMetrics(meterFactory);
+        _guards = guards?.ToArray() ?? [];
+        _lifecycleHandlers = lifecycleHandlers?.ToArray() ?? [];
         if (_options.EnableBackgroundCleanup)
         {
             StartBackgroundCleanup();
