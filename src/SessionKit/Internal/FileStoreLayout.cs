@@ -73,6 +73,37 @@ internal sealed class FileStoreLayout
         return Convert.ToHexStringLower(hash);
     }
 
+    /// <summary>
+    /// Determines whether a string survives the JSON round trip unchanged. System.Text.Json writes an unpaired
+    /// surrogate as U+FFFD, so an id holding one could never be read back as itself.
+    /// </summary>
+    public static bool IsStorable(string value) =>
+        value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0 || StoredForm(value).Equals(value, StringComparison.Ordinal);
+
+    /// <summary>The string as it reads back from a stored document: every unpaired surrogate becomes U+FFFD.</summary>
+    public static string StoredForm(string value)
+    {
+        if (value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
+        {
+            return value;
+        }
+
+        var chars = value.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+
+        return new string(chars);
+    }
+
     public static bool IsHash(ReadOnlySpan<char> name) => name.Length == HashLength && IsLowerHex(name);
 
     public static bool IsShardName(ReadOnlySpan<char> name) => name.Length == 3 && IsLowerHex(name);
@@ -107,9 +138,10 @@ internal sealed class FileStoreLayout
 
     public string LockPath(int shard) => Path.Combine(LockDirectory, ShardName(shard) + ".lock");
 
+    /// <summary>The marker directory of an index value, keyed by the value as stored (see <see cref="StoredForm"/>).</summary>
     public string IndexValueDirectory(string index, string value)
     {
-        var valueHash = Hash(value);
+        var valueHash = Hash(StoredForm(value));
         return Path.Combine(IndexDirectory, index, valueHash[..2], valueHash);
     }
 

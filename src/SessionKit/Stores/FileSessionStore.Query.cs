@@ -26,8 +26,11 @@ public sealed partial class FileSessionStore
         ArgumentNullException.ThrowIfNull(query);
         var after = DecodeCursor(query.Cursor);
         cancellationToken.ThrowIfCancellationRequested();
-        var (index, value) = query.UserId is not null ? (FileStoreLayout.UserIndex, query.UserId)
-            : query.Kind is not null ? (FileStoreLayout.KindIndex, query.Kind)
+        // Compare as stored: the serializer writes an unpaired surrogate as U+FFFD.
+        var userId = query.UserId is null ? null : FileStoreLayout.StoredForm(query.UserId);
+        var kind = query.Kind is null ? null : FileStoreLayout.StoredForm(query.Kind);
+        var (index, value) = userId is not null ? (FileStoreLayout.UserIndex, userId)
+            : kind is not null ? (FileStoreLayout.KindIndex, kind)
             : (null, null);
         try
         {
@@ -46,8 +49,8 @@ public sealed partial class FileSessionStore
 
                 if (session is null
                     || !session.IsLiveAt(now)
-                    || (query.UserId is not null && !string.Equals(session.UserId, query.UserId, StringComparison.Ordinal))
-                    || (query.Kind is not null && !string.Equals(session.Kind, query.Kind, StringComparison.Ordinal)))
+                    || (userId is not null && !string.Equals(session.UserId, userId, StringComparison.Ordinal))
+                    || (kind is not null && !string.Equals(session.Kind, kind, StringComparison.Ordinal)))
                 {
                     continue;
                 }
@@ -216,16 +219,19 @@ public sealed partial class FileSessionStore
     /// <summary>Removes the markers <paramref name="previous"/> had and <paramref name="next"/> does not. Caller holds the shard lock.</summary>
     private void RemoveStaleIndexEntries(string hash, Session previous, Session? next)
     {
-        if (previous.UserId is not null && !string.Equals(previous.UserId, next?.UserId, StringComparison.Ordinal))
+        if (previous.UserId is not null && !SameStoredValue(previous.UserId, next?.UserId))
         {
             RemoveIndexEntry(FileStoreLayout.UserIndex, previous.UserId, hash);
         }
 
-        if (previous.Kind is not null && !string.Equals(previous.Kind, next?.Kind, StringComparison.Ordinal))
+        if (previous.Kind is not null && !SameStoredValue(previous.Kind, next?.Kind))
         {
             RemoveIndexEntry(FileStoreLayout.KindIndex, previous.Kind, hash);
         }
     }
+
+    private static bool SameStoredValue(string stored, string? next) =>
+        next is not null && string.Equals(stored, FileStoreLayout.StoredForm(next), StringComparison.Ordinal);
 
     /// <summary>
     /// Removes one marker and, when it was the last, its directory. Failure only leaves a stale marker, which queries

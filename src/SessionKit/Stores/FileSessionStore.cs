@@ -95,6 +95,11 @@ public sealed partial class FileSessionStore : ISessionStore
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
+        if (!FileStoreLayout.IsStorable(session.Id))
+        {
+            throw new ArgumentException("The session id contains an unpaired surrogate, which JSON cannot store; it would not read back as itself.", nameof(session));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var hash = FileStoreLayout.Hash(session.Id);
         try
@@ -120,6 +125,11 @@ public sealed partial class FileSessionStore : ISessionStore
     public async ValueTask<Session?> GetAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
+        if (!FileStoreLayout.IsStorable(id))
+        {
+            return null;
+        }
+
         try
         {
             var session = await ReadUnlockedAsync(FileStoreLayout.Hash(id), id, cancellationToken).ConfigureAwait(false);
@@ -136,6 +146,11 @@ public sealed partial class FileSessionStore : ISessionStore
     public async ValueTask<bool> ExistsAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
+        if (!FileStoreLayout.IsStorable(id))
+        {
+            return false;
+        }
+
         try
         {
             var session = await ReadUnlockedAsync(FileStoreLayout.Hash(id), id, cancellationToken).ConfigureAwait(false);
@@ -153,6 +168,11 @@ public sealed partial class FileSessionStore : ISessionStore
     {
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
+        if (!FileStoreLayout.IsStorable(id))
+        {
+            return false;
+        }
+
         var hash = FileStoreLayout.Hash(id);
         try
         {
@@ -184,6 +204,11 @@ public sealed partial class FileSessionStore : ISessionStore
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
         cancellationToken.ThrowIfCancellationRequested();
+        if (!FileStoreLayout.IsStorable(id))
+        {
+            return SessionUpdateResult.NotFound;
+        }
+
         var hash = FileStoreLayout.Hash(id);
         try
         {
@@ -224,6 +249,11 @@ public sealed partial class FileSessionStore : ISessionStore
     {
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
+        if (!FileStoreLayout.IsStorable(id))
+        {
+            return false;
+        }
+
         var hash = FileStoreLayout.Hash(id);
         try
         {
