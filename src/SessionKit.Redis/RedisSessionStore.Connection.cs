@@ -154,11 +154,11 @@ public sealed partial class RedisSessionStore
         pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Everything a Redis call throws is a backend failure, except the caller's own cancellation and this store's expected exceptions.</summary>
-    private static bool IsBackendFailure(Exception exception, CancellationToken cancellationToken) => exception switch
+    private bool IsBackendFailure(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => false,
         SessionStoreException or SessionStateTooLargeException or ArgumentException => false,
-        ObjectDisposedException { ObjectName: nameof(RedisSessionStore) } => false,
+        ObjectDisposedException when _disposed => false,
         _ => true,
     };
 

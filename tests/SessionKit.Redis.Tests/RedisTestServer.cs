@@ -7,12 +7,13 @@ namespace SessionKit.Tests;
 /// A test class fixture: a real Redis server (see <see cref="RedisServerFixture"/>) and one shared multiplexer, from
 /// which each test builds stores isolated by a unique key prefix.
 /// </summary>
-public sealed class RedisTestServer : IAsyncLifetime
+public class RedisTestServer : IAsyncLifetime
 {
     private IConnectionMultiplexer? _multiplexer;
+    private RedisServerFixture? _server;
 
     /// <summary>Gets the server.</summary>
-    public RedisServerFixture Server { get; } = new();
+    public RedisServerFixture Server => _server ?? throw new InvalidOperationException("Not initialized.");
 
     /// <summary>Gets the shared multiplexer (admin commands allowed).</summary>
     public IConnectionMultiplexer Multiplexer => _multiplexer ?? throw new InvalidOperationException("Not initialized.");
@@ -70,8 +71,17 @@ public sealed class RedisTestServer : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        await Server.InitializeAsync();
+        _server = await StartServerAsync();
         _multiplexer = await ConnectionMultiplexer.ConnectAsync(Configuration);
+    }
+
+    /// <summary>Starts the server: the shared one (or <c>SESSIONKIT_TEST_REDIS</c>) by default.</summary>
+    /// <returns>The running server.</returns>
+    protected virtual async Task<RedisServerFixture> StartServerAsync()
+    {
+        var server = new RedisServerFixture();
+        await server.InitializeAsync();
+        return server;
     }
 
     /// <inheritdoc />
@@ -85,4 +95,11 @@ public sealed class RedisTestServer : IAsyncLifetime
 
         await Server.DisposeAsync();
     }
+}
+
+/// <summary>A Redis test server this test class owns alone (never the external one), for command counts and stop/restart tests.</summary>
+public sealed class PrivateRedisTestServer : RedisTestServer
+{
+    /// <inheritdoc />
+    protected override Task<RedisServerFixture> StartServerAsync() => RedisServerFixture.StartPrivateAsync();
 }

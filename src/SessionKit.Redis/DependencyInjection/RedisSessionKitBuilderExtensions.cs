@@ -8,47 +8,43 @@ using SessionKit.Redis.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers <see cref="RedisSessionStore"/> as the session store.</summary>
+/// <summary>Chooses <see cref="RedisSessionStore"/> on an <see cref="ISessionKitBuilder"/>.</summary>
 public static class RedisSessionKitBuilderExtensions
 {
-    /// <summary>Uses Redis as the session store, replacing any store registered before (the last <c>Use*Store</c> wins).</summary>
-    /// <param name="builder">The SessionKit builder.</param>
+    /// <summary>
+    /// Uses <see cref="RedisSessionStore"/>: sessions shared by every node that points at the same Redis. Like every
+    /// <c>Use*Store</c>, it replaces the store registered before. Options are validated at start.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
     /// <param name="configure">Configures the options (for example <c>o =&gt; o.Configuration = "localhost:6379"</c>).</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="configure"/> is null.</exception>
     public static ISessionKitBuilder UseRedisStore(this ISessionKitBuilder builder, Action<RedisSessionStoreOptions> configure)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.UseRedisStore();
-        builder.Services.Configure(configure);
+        AddRedisStore(builder.Services).Configure(configure);
         return builder;
     }
 
-    /// <summary>Uses Redis as the session store, with options bound from a configuration section (for example <c>SessionKit:Redis</c>).</summary>
-    /// <param name="builder">The SessionKit builder.</param>
-    /// <param name="configuration">The section holding <see cref="RedisSessionStoreOptions"/> values.</param>
+    /// <summary>Uses <see cref="RedisSessionStore"/> (see <see cref="UseRedisStore(ISessionKitBuilder, Action{RedisSessionStoreOptions})"/>) with options bound from configuration.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configuration">The section to bind, for example <c>configuration.GetSection("SessionKit:Redis")</c>.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="configuration"/> is null.</exception>
     public static ISessionKitBuilder UseRedisStore(this ISessionKitBuilder builder, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        builder.UseRedisStore();
-        builder.Services.Configure<RedisSessionStoreOptions>(configuration);
+        AddRedisStore(builder.Services).Bind(configuration);
         return builder;
     }
 
-    /// <summary>Uses Redis as the session store; configure <see cref="RedisSessionStoreOptions"/> separately.</summary>
-    /// <param name="builder">The SessionKit builder.</param>
-    /// <returns>The builder.</returns>
-    public static ISessionKitBuilder UseRedisStore(this ISessionKitBuilder builder)
+    private static OptionsBuilder<RedisSessionStoreOptions> AddRedisStore(IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        var services = builder.Services;
-        services.AddOptions<RedisSessionStoreOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisSessionStoreOptions>, RedisSessionStoreOptionsValidator>());
-        services.TryAddSingleton(static sp => new RedisSessionStore(
-            sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>(),
-            sp.GetService<ILoggerFactory>()));
-        services.RemoveAll<ISessionStore>();
-        services.AddSingleton<ISessionStore>(static sp => sp.GetRequiredService<RedisSessionStore>());
-        return builder;
+        services.Replace(ServiceDescriptor.Singleton<ISessionStore>(static sp =>
+            new RedisSessionStore(sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>(), sp.GetService<ILoggerFactory>())));
+        return services.AddOptions<RedisSessionStoreOptions>().ValidateOnStart();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace SessionKit.Redis.Internal;
 
@@ -21,6 +22,18 @@ internal sealed class RedisSessionStoreOptionsValidator : IValidateOptions<Redis
         else if (sources > 1)
         {
             failures.Add("RedisSessionStoreOptions: set only one of Configuration, ConnectionMultiplexer and ConnectionMultiplexerFactory.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Configuration))
+        {
+            try
+            {
+                _ = ConfigurationOptions.Parse(options.Configuration);
+            }
+            catch (ArgumentException ex)
+            {
+                failures.Add($"RedisSessionStoreOptions.Configuration is not a valid StackExchange.Redis configuration string: {ex.Message}");
+            }
         }
 
         if (string.IsNullOrEmpty(options.KeyPrefix))
