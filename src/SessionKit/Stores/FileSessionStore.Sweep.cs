@@ -72,11 +72,8 @@ public sealed partial class FileSessionStore
                 }
 
                 Volatile.Write(ref _sweepResumeShard, shards[(start + i + 1) % shards.Count]);
-                if (i == shards.Count - 1)
-                {
-                    passCompleted = true;
-                }
-                else if (removed.Count >= maxCount || visited >= _sweepBatchSize)
+                passCompleted |= (start + i) % shards.Count == shards.Count - 1;
+                if (removed.Count >= maxCount || visited >= _sweepBatchSize)
                 {
                     break;
                 }

@@ -5,7 +5,10 @@ namespace SessionKit.Stores;
 /// <param name="RemovedTempFiles">Temporary files left by crashed writers that were deleted.</param>
 /// <param name="QuarantinedFiles">Unreadable session files moved to the quarantine folder.</param>
 /// <param name="VisitedEntries">Directory entries examined (bounded by <see cref="FileSessionStoreOptions.SweepBatchSize"/>, give or take one shard).</param>
-/// <param name="PassCompleted"><see langword="true"/> when this call reached the end of a full pass over every shard.</param>
+/// <param name="PassCompleted">
+/// <see langword="true"/> when this call reached the end of the shard order: together with the calls since the last
+/// such call, every shard has been visited once.
+/// </param>
 public sealed record FileSessionSweepResult(
     IReadOnlyList<Session> RemovedSessions,
     int RemovedTempFiles,
