@@ -46,6 +46,20 @@ public interface ISessionManager
     /// <exception cref="SessionStoreException">The store failed.</exception>
     ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, SessionAccessContext? context = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Gives a session a new id with the same data (fixation defence after login or a privilege change). The old id
+    /// keeps resolving to the new session for <see cref="SessionKitOptions.RotationGracePeriod"/>, so parallel
+    /// in-flight requests survive, then is gone. With <see cref="SessionRotateOptions.Rebind"/> the guards bind the
+    /// new session to what the caller now presents (this is how an anonymous session is upgraded).
+    /// </summary>
+    /// <param name="id">The presented (current) id.</param>
+    /// <param name="options">Re-bind and owner change; <see langword="null"/> to keep both.</param>
+    /// <param name="context">What the caller presents now, checked against the current binding.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>Found with the session under its new id, not found, or rejected.</returns>
+    /// <exception cref="SessionStoreException">The store failed.</exception>
+    ValueTask<SessionRotateResult> RotateAsync(string id, SessionRotateOptions? options = null, SessionAccessContext? context = null, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes a session (log out). Idempotent.</summary>
     /// <param name="id">The id.</param>
     /// <param name="cancellationToken">The cancellation token.</param>

@@ -23,6 +23,10 @@ public sealed class SessionCreateOptions
     /// </summary>
     public TimeSpan? AbsoluteTimeout { get; set; }
 
+    /// <summary>Gets or sets what the creating caller presented; every guard binds the new session to it.</summary>
+    /// <value>Default <see langword="null"/>: nothing presented (an anonymous session).</value>
+    public SessionAccessContext? Access { get; set; }
+
     /// <summary>Gets the initial data as a change set (metadata, state and binding entries).</summary>
     public SessionChanges Data => _data;
 

@@ -45,7 +45,11 @@ public sealed class SessionKitOptions
     /// <value>Default <see cref="MaxSessionsPolicy.EvictOldest"/>.</value>
     public MaxSessionsPolicy MaxSessionsPolicy { get; set; } = MaxSessionsPolicy.EvictOldest;
 
+    /// <summary>Gets or sets a value indicating whether a session is deleted when a guard rejects an access to it.</summary>
+    /// <value>Default <see langword="false"/> (a rejected caller cannot harm the session; terminating lets an attacker log the victim out).</value>
+    public bool TerminateOnRejection { get; set; }
+
     /// <summary>Gets or sets how long an old id keeps resolving to the new session after a rotation.</summary>
-    /// <value>Default 30 seconds. Must not be negative.</value>
+    /// <value>Default 30 seconds. Must not be negative; zero kills the old id at once.</value>
     public TimeSpan RotationGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -20,6 +20,14 @@ public sealed partial class SessionManager
         {
             var removed = await RemoveExpiredCoreAsync(now, cancellationToken).ConfigureAwait(false);
             total += removed.Count;
+            foreach (var session in removed)
+            {
+                if (!IsForwarder(session))
+                {
+                    await RaiseAsync(SessionEventKind.Expired, session, now).ConfigureAwait(false);
+                }
+            }
+
             if (removed.Count < _options.CleanupBatchSize)
             {
                 break;

@@ -32,7 +32,7 @@ public sealed partial class SessionManager
             .Take(sessions.Count - max);
         foreach (var victim in oldestFirst)
         {
-            if (await DeleteCoreAsync(victim.Id, now, cancellationToken).ConfigureAwait(false))
+            if (await DeleteAndReportAsync(victim, now, cancellationToken).ConfigureAwait(false))
             {
                 evicted++;
             }

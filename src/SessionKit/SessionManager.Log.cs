@@ -33,5 +33,23 @@ public sealed partial class SessionManager
 
         [LoggerMessage(9, LogLevel.Warning, "Background cleanup failed; it runs again at the next interval.", EventName = "BackgroundCleanupFailed")]
         public static partial void BackgroundCleanupFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(10, LogLevel.Warning, "Access to session {SessionTag} rejected by the {Guard} guard: {Reason}.", EventName = "AccessRejected")]
+        public static partial void AccessRejected(ILogger logger, string sessionTag, string guard, string reason);
+
+        [LoggerMessage(11, LogLevel.Warning, "Access to session {SessionTag} flagged by the {Guard} guard (log-only): {Reason}.", EventName = "AccessFlagged")]
+        public static partial void AccessFlagged(ILogger logger, string sessionTag, string guard, string reason);
+
+        [LoggerMessage(12, LogLevel.Debug, "Session {SessionTag} rotated to {NewSessionTag}.", EventName = "SessionRotated")]
+        public static partial void SessionRotated(ILogger logger, string sessionTag, string newSessionTag);
+
+        [LoggerMessage(13, LogLevel.Error, "Lifecycle handler {Handler} failed on a {Kind} event; the operation itself succeeded.", EventName = "LifecycleHandlerFailed")]
+        public static partial void LifecycleHandlerFailed(ILogger logger, string handler, SessionEventKind kind, Exception exception);
+
+        [LoggerMessage(14, LogLevel.Warning, "Re-binding session {SessionTag} under the current server key failed; it is retried on the next access.", EventName = "RebindFailed")]
+        public static partial void RebindFailed(ILogger logger, string sessionTag, Exception exception);
+
+        [LoggerMessage(15, LogLevel.Information, "Session {SessionTag} terminated after a rejected access (TerminateOnRejection).", EventName = "TerminatedOnRejection")]
+        public static partial void TerminatedOnRejection(ILogger logger, string sessionTag);
     }
 }

@@ -127,6 +127,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
             Log.SessionCreated(_logger, SessionIdTagger.Tag(created.Id), created.ExpiresAt);
         }
 
+        await RaiseAsync(SessionEventKind.Created, created, now).ConfigureAwait(false);
         return new SessionCreateResult(SessionCreateStatus.Created, created);
     }
 
@@ -143,7 +144,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         var now = Now();
         var load = LoadAsync(id, now, cancellationToken);
 
-        // Hot path: a read that completed synchronously (memory store, cache hit) and needs no touch costs no state machine.
+        // Hot path: a read that completed synchronously (memory store, cache hit), with no guards, no forwarding and
+        // no touch due, costs no state machine and no allocation.
         if (load.IsCompletedSuccessfully)
         {
             var session = load.Result;
@@ -152,9 +154,9 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
                 return new(SessionLookupResult.NotFound);
             }
 
-            return context.Slide && NeedsTouch(session, now)
-                ? SlideAsync(session, now, cancellationToken)
-                : new(SessionLookupResult.Found(session));
+            return _guards.Length == 0 && !IsForwarder(session) && !(context.Slide && NeedsTouch(session, now))
+                ? new(SessionLookupResult.Found(session))
+                : AccessAsync(session, context, now, cancellationToken);
         }
 
         return GetSlowAsync(load, context, now, cancellationToken);
@@ -163,18 +165,26 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     private async ValueTask<SessionLookupResult> GetSlowAsync(ValueTask<Session?> load, SessionAccessContext context, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var session = await load.ConfigureAwait(false);
-        if (session is null)
-        {
-            return SessionLookupResult.NotFound;
-        }
-
-        return context.Slide && NeedsTouch(session, now)
-            ? await SlideAsync(session, now, cancellationToken).ConfigureAwait(false)
-            : SessionLookupResult.Found(session);
+        return session is null
+            ? SessionLookupResult.NotFound
+            : await AccessAsync(session, context, now, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<SessionLookupResult> SlideAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Follows a rotation forward, runs the guards, and slides when due.</summary>
+    private async ValueTask<SessionLookupResult> AccessAsync(Session session, SessionAccessContext context, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var verified = await VerifyAsync(session, context, now, cancellationToken).ConfigureAwait(false);
+        if (verified.Status != SessionLookupStatus.Found)
+        {
+            return verified;
+        }
+
+        session = verified.Session!;
+        if (!context.Slide || !NeedsTouch(session, now))
+        {
+            return verified;
+        }
+
         if (!await TouchCoreAsync(session, now, cancellationToken).ConfigureAwait(false))
         {
             // Deleted or expired between the read and the slide.
@@ -196,13 +206,39 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 
         using var activity = StartActivity("SessionKit.Update");
         var now = Now();
-        var result = await UpdateCoreAsync(id, changes, now, cancellationToken).ConfigureAwait(false);
+
+        // Read first: the guards need the binding, and an id rotated moments ago forwards to the new session, so a
+        // late write from an in-flight request lands on the session rather than on the old id's forwarding record.
+        var current = await LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
+        if (current is null)
+        {
+            return SessionUpdateResult.NotFound;
+        }
+
+        var verified = await VerifyAsync(current, context ?? SessionAccessContext.Default, now, cancellationToken).ConfigureAwait(false);
+        switch (verified.Status)
+        {
+            case SessionLookupStatus.NotFound:
+                return SessionUpdateResult.NotFound;
+            case SessionLookupStatus.Rejected:
+                return SessionUpdateResult.Rejected;
+        }
+
+        var target = verified.Session!.Id;
+        var result = await UpdateCoreAsync(target, changes, now, cancellationToken).ConfigureAwait(false);
+        if (result.Session is { } written && IsForwarder(written) && written.Binding.TryGetValue(RotatedToKey, out var forwardTo))
+        {
+            // The session was rotated between our read and our write, so the write hit the old id's forwarding
+            // record: carry it over to the session it forwards to, so an acknowledged write is never lost.
+            target = forwardTo;
+            result = await UpdateCoreAsync(target, changes, now, cancellationToken).ConfigureAwait(false);
+        }
         if (result.Status == SessionUpdateStatus.Conflict)
         {
             _metrics.Conflicts.Add(1);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                Log.UpdateConflict(_logger, SessionIdTagger.Tag(id), changes.ExpectedVersion ?? 0, result.CurrentVersion ?? 0);
+                Log.UpdateConflict(_logger, SessionIdTagger.Tag(target), changes.ExpectedVersion ?? 0, result.CurrentVersion ?? 0);
             }
         }
 
@@ -219,17 +255,40 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         }
 
         using var activity = StartActivity("SessionKit.Delete");
-        var deleted = await DeleteCoreAsync(id, Now(), cancellationToken).ConfigureAwait(false);
-        if (deleted)
+        var now = Now();
+
+        // Logging out with an id rotated moments ago logs out the session it forwards to as well.
+        var current = await LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
+        var deleted = false;
+        if (current is not null && IsForwarder(current))
         {
-            _metrics.Deleted.Add(1);
-            if (_logger.IsEnabled(LogLevel.Debug))
+            if (await ResolveForwardAsync(current, now, cancellationToken).ConfigureAwait(false) is { } target)
             {
-                Log.SessionDeleted(_logger, SessionIdTagger.Tag(id));
+                deleted = await DeleteAndReportAsync(target, now, cancellationToken).ConfigureAwait(false);
             }
+
+            await DeleteCoreAsync(id, now, cancellationToken).ConfigureAwait(false);
+            return deleted;
         }
 
-        return deleted;
+        return current is not null && await DeleteAndReportAsync(current, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> DeleteAndReportAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!await DeleteCoreAsync(session.Id, now, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        _metrics.Deleted.Add(1);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            Log.SessionDeleted(_logger, SessionIdTagger.Tag(session.Id));
+        }
+
+        await RaiseAsync(SessionEventKind.Deleted, session, now).ConfigureAwait(false);
+        return true;
     }
 
     /// <inheritdoc />
@@ -243,13 +302,12 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         foreach (var session in sessions)
         {
             if (!string.Equals(session.Id, exceptSessionId, StringComparison.Ordinal)
-                && await DeleteCoreAsync(session.Id, now, cancellationToken).ConfigureAwait(false))
+                && await DeleteAndReportAsync(session, now, cancellationToken).ConfigureAwait(false))
             {
                 deleted++;
             }
         }
 
-        _metrics.Deleted.Add(deleted);
         Log.UserSessionsDeleted(_logger, deleted, exceptSessionId is not null);
         return deleted;
     }
@@ -265,8 +323,12 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
             return page;
         }
 
-        // Binding data (hashes, salts) is for guards only, never for management listings.
-        var sessions = page.Sessions.Select(static s => s.Binding.Count == 0 ? s : s with { Binding = Session.EmptyMetadata }).ToArray();
+        // Binding data (hashes, salts) is for guards only, never for management listings; forwarding records of
+        // rotated ids are not sessions.
+        var sessions = page.Sessions
+            .Where(static s => !IsForwarder(s))
+            .Select(static s => s.Binding.Count == 0 ? s : s with { Binding = Session.EmptyMetadata })
+            .ToArray();
         return page with { Sessions = sessions };
     }
 
@@ -300,6 +362,28 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         }
 
         var data = options.Data;
+        var binding = data.BindingChanges.Where(static p => p.Value is not null).ToDictionary(static p => p.Key, static p => p.Value!, StringComparer.Ordinal);
+        if (_guards.Length > 0)
+        {
+            var bound = new SessionChanges();
+            foreach (var guard in _guards)
+            {
+                guard.Bind(options.Access ?? SessionAccessContext.Default, bound);
+            }
+
+            foreach (var (key, value) in bound.BindingChanges)
+            {
+                if (value is null)
+                {
+                    binding.Remove(key);
+                }
+                else
+                {
+                    binding[key] = value;
+                }
+            }
+        }
+
         var session = new Session
         {
             Id = string.Empty,
@@ -312,7 +396,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
             Version = 1,
             Metadata = Values(data.MetadataChanges),
             State = data.StateChanges.Where(static p => p.Value is not null).ToDictionary(static p => p.Key, static p => p.Value!.Value, StringComparer.Ordinal),
-            Binding = Values(data.BindingChanges),
+            Binding = binding,
         };
 
         var size = session.GetStateSize();

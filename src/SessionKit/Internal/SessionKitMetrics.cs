@@ -16,6 +16,9 @@ internal sealed class SessionKitMetrics
         Expired = meter.CreateCounter<long>("sessionkit.sessions.expired", "{session}", "Expired sessions removed by cleanup.");
         Evicted = meter.CreateCounter<long>("sessionkit.sessions.evicted", "{session}", "Sessions evicted to keep a user within MaxSessionsPerUser.");
         LimitRejected = meter.CreateCounter<long>("sessionkit.sessions.limit_rejected", "{session}", "Creations refused because the user was at MaxSessionsPerUser.");
+        Rejected = meter.CreateCounter<long>("sessionkit.sessions.rejected", "{access}", "Accesses rejected by a hijack-prevention guard (tagged by guard).");
+        Flagged = meter.CreateCounter<long>("sessionkit.sessions.flagged", "{access}", "Guard mismatches logged but allowed (log-only mode, tagged by guard).");
+        Rotated = meter.CreateCounter<long>("sessionkit.sessions.rotated", "{session}", "Sessions given a new id.");
         Conflicts = meter.CreateCounter<long>("sessionkit.updates.conflicts", "{update}", "Compare-and-set updates refused because the version had moved.");
         StoreDuration = meter.CreateHistogram<double>("sessionkit.store.duration", "s", "Duration of session store operations.");
     }
@@ -29,6 +32,12 @@ internal sealed class SessionKitMetrics
     public Counter<long> Evicted { get; }
 
     public Counter<long> LimitRejected { get; }
+
+    public Counter<long> Rejected { get; }
+
+    public Counter<long> Flagged { get; }
+
+    public Counter<long> Rotated { get; }
 
     public Counter<long> Conflicts { get; }
 

@@ -71,8 +71,23 @@ public sealed partial class ConventionTests
         foreach (var (method, attribute) in events)
         {
             var owner = method.DeclaringType!.DeclaringType ?? method.DeclaringType;
-            var range = owner == typeof(SessionManager) ? (1, 99) : (100, 199);
+            var range = owner!.Namespace == "SessionKit.Stores" ? (100, 199) : (1, 99);
             attribute!.EventId.Should().BeInRange(range.Item1, range.Item2, $"{owner!.Name}.{method.Name} belongs to that range");
+        }
+    }
+
+    [Fact]
+    public void Guards_CompareBindingDataOnlyInConstantTime()
+    {
+        var security = Path.Combine(RepositoryPaths.Root, "src", "SessionKit", "Security");
+        var hashing = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", "SessionKit", "Internal", "BindingHash.cs"));
+
+        hashing.Should().Contain("CryptographicOperations.FixedTimeEquals(");
+        foreach (var guard in new[] { "CredentialBindingGuard.cs", "IdentityBindingGuard.cs", "ClientBindingGuard.cs" })
+        {
+            var source = File.ReadAllText(Path.Combine(security, guard));
+            source.Should().Contain("FixedTimeEqualsBase64(", $"{guard} compares hashes through the constant-time helper");
+            source.Should().NotContain("SequenceEqual").And.NotMatchRegex(@"(stored|Mac|mac|network|userAgent)\s*==\s*", $"{guard} never compares secrets with ==");
         }
     }
 
