@@ -67,6 +67,10 @@ public sealed partial class RedisSessionStore
         config.AbortOnConnectFail = false;
         Log.Connecting(_logger, config.EndPoints.Count);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+
+        // StackExchange.Redis 1.x otherwise funnels every async completion through one ordered queue (a thread hop
+        // per call and a serial bottleneck under load); this store needs no ordering across calls. 2.x ignores it.
+        multiplexer.PreserveAsyncOrder = false;
         lock (_connectLock)
         {
             if (!_disposed)
