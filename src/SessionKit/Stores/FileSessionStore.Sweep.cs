@@ -189,8 +189,16 @@ public sealed partial class FileSessionStore
                 continue;
             }
 
-            if (stored.Session is not { } session || session.IsLiveAt(now))
+            if (stored.Session is not { } session)
             {
+                continue;
+            }
+
+            if (session.IsLiveAt(now))
+            {
+                // Rewritten since the listing (it has its new expiry already), or its time was changed by another tool:
+                // restore the hint so the next passes skip it without reading it.
+                File.SetLastWriteTimeUtc(_layout.SessionPath(hash), ExpiryHint(session));
                 continue;
             }
 

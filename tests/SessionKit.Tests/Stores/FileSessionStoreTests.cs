@@ -325,6 +325,20 @@ public sealed class FileSessionStoreTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task SweepAsync_LiveSessionWhoseTimeAnotherToolChanged_IsKeptAndGetsItsExpiryBack()
+    {
+        var store = NewStore();
+        await store.CreateAsync(NewSession("retimed"), _t0);
+        var path = SessionPath("retimed");
+        File.SetLastWriteTimeUtc(path, _t0.UtcDateTime.AddDays(-1));
+
+        var result = await store.SweepAsync(_t0 + TimeSpan.FromMinutes(1), 100);
+
+        result.RemovedSessions.Should().BeEmpty();
+        File.GetLastWriteTimeUtc(path).Should().Be((_t0 + Idle).UtcDateTime);
+    }
+
+    [Fact]
     public async Task SweepAsync_OrphanedTempFile_IsRemovedAndCounted()
     {
         var store = NewStore();
