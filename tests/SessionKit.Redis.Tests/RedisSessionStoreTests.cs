@@ -406,6 +406,17 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
     }
 
     [Fact]
+    public async Task DeeplyNestedStateValue_RoundTrips()
+    {
+        var deep = JsonDocument.Parse(new string('[', 300) + "1" + new string(']', 300), new JsonDocumentOptions { MaxDepth = 400 }).RootElement.Clone();
+        var session = NewSession() with { State = new Dictionary<string, JsonElement> { ["deep"] = deep, ["flat"] = JsonSerializer.SerializeToElement(1) } };
+
+        await _store.CreateAsync(session, _t0);
+
+        (await _store.GetAsync(session.Id, _t0))!.State["deep"].GetRawText().Should().Be(deep.GetRawText());
+    }
+
+    [Fact]
     public async Task IdsThatAreNotWellFormedUtf16_AreRejectedOnCreateAndAbsentOtherwise()
     {
         var broken = "abc\ud800";

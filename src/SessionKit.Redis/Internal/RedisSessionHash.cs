@@ -119,6 +119,9 @@ internal static class RedisSessionHash
         return reader.Build(id, out error);
     }
 
+    /// <summary>Reads whatever depth was stored (the array wrapper adds one level); parsing is iterative, so depth costs no stack.</summary>
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 4096 };
+
     private struct Reader
     {
         private long? _version;
@@ -130,7 +133,8 @@ internal static class RedisSessionHash
         private string? _userId;
         private string? _kind;
         private Dictionary<string, string>? _metadata;
-        private Dictionary<string, JsonElement>? _state;
+        private List<(string Key, byte[] Json)>? _state;
+        private int _stateBytes;
         private Dictionary<string, string>? _binding;
         private string? _error;
 
@@ -156,13 +160,9 @@ internal static class RedisSessionHash
                         (_binding ??= new(StringComparer.Ordinal))[key] = Encoding.UTF8.GetString(data);
                         return true;
                     case (byte)'s':
-                        if (!TryParseJson(data, out var element))
-                        {
-                            _error = "a state value is not valid JSON";
-                            return false;
-                        }
-
-                        (_state ??= new(StringComparer.Ordinal))[key] = element;
+                        // Parsed together in Build: one JSON document for all state values costs half of one per value.
+                        (_state ??= []).Add((key, data));
+                        _stateBytes += data.Length;
                         return true;
                 }
             }
@@ -237,6 +237,13 @@ internal static class RedisSessionHash
                 return null;
             }
 
+            Dictionary<string, JsonElement>? state = null;
+            if (_state is not null && !TryParseState(_state, _stateBytes, out state))
+            {
+                error = "a state value is not valid JSON";
+                return null;
+            }
+
             try
             {
                 return new Session
@@ -250,7 +257,7 @@ internal static class RedisSessionHash
                     AbsoluteExpiresAt = _absoluteMs is { } abs ? DateTimeOffset.FromUnixTimeMilliseconds(abs) : null,
                     Version = dataVersion,
                     Metadata = _metadata!,
-                    State = _state!,
+                    State = state!,
                     Binding = _binding!,
                 };
             }
@@ -273,14 +280,43 @@ internal static class RedisSessionHash
             return false;
         }
 
-        private static bool TryParseJson(byte[] data, out JsonElement element)
+        /// <summary>
+        /// Parses every state value at once as the elements of one JSON array. A value that is not exactly one JSON
+        /// value breaks the array or changes its element count, so each is still validated on its own terms.
+        /// </summary>
+        private static bool TryParseState(List<(string Key, byte[] Json)> values, int totalBytes, out Dictionary<string, JsonElement>? state)
         {
-            element = default;
+            state = null;
+            var buffer = new byte[totalBytes + values.Count + 1];
+            buffer[0] = (byte)'[';
+            var at = 1;
+            foreach (var (_, json) in values)
+            {
+                json.CopyTo(buffer, at);
+                at += json.Length;
+                buffer[at++] = (byte)',';
+            }
+
+            buffer[at - 1] = (byte)']';
             try
             {
-                var reader = new Utf8JsonReader(data);
-                element = JsonElement.ParseValue(ref reader);
-                return !reader.Read();
+                using var document = JsonDocument.Parse(buffer, ParseOptions);
+                var array = document.RootElement;
+                if (array.GetArrayLength() != values.Count)
+                {
+                    return false;
+                }
+
+                // Clone detaches the elements from the pooled document, which is returned on dispose.
+                var detached = array.Clone();
+                state = new Dictionary<string, JsonElement>(values.Count, StringComparer.Ordinal);
+                var i = 0;
+                foreach (var element in detached.EnumerateArray())
+                {
+                    state[values[i++].Key] = element;
+                }
+
+                return true;
             }
             catch (JsonException)
             {
