@@ -107,6 +107,7 @@ public sealed partial class SessionManager
         {
             Id = SessionIds.Generate(),
             UserId = options is { ChangeUserId: true } ? options.UserId : current.UserId,
+            Version = 1,
             LastAccessedAt = now > current.LastAccessedAt ? now : current.LastAccessedAt,
             Binding = binding,
         };
