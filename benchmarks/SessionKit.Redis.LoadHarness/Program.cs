@@ -6,6 +6,8 @@
 // Also: writes per 1,000 reads of one hot session (INFO commandstats), and redis-benchmark's GET at the same concurrency.
 //
 //   dotnet run -c Release --project benchmarks/SessionKit.Redis.LoadHarness -- [--duration 3] [--rounds 3] [--callers 1,16,64] [--redis 127.0.0.1:6379]
+// Each cell is the mean of --rounds runs of --duration seconds; the three access paths alternate within each round so
+// background load affects them alike. Without --redis (or SESSIONKIT_TEST_REDIS) it starts its own redis-server.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -54,6 +54,7 @@ public sealed partial class RedisSessionStore
                     switch (result.Length == 0 ? 0 : (long)result[0])
                     {
                         case 2:
+                            _memo.Forget(id);
                             var user = (string?)result[1];
                             followUps.Add(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id));
                             if (user is not null)

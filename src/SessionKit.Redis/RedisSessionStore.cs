@@ -48,6 +48,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
     private readonly RedisKeyspace _keys;
     private readonly TimeSpan _timeout;
     private readonly long _graceMs;
+    private readonly SnapshotMemo _memo = new();
     private readonly Lock _connectLock = new();
     private Task<IConnectionMultiplexer>? _connecting;
     private IConnectionMultiplexer? _owned;
@@ -351,6 +352,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Delete, key, [RedisSessionHash.ToMs(now)]), start, cancellationToken).ConfigureAwait(false))!;
             if ((long)result[2] == 1)
             {
+                _memo.Forget(id);
                 var user = (string?)result[1];
                 var cleanup = user is null
                     ? (Task)database.SortedSetRemoveAsync(_keys.ExpiryIndex, id)
@@ -486,10 +488,19 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return null;
         }
 
+        if (_memo.Find(id, entries) is { } unchanged)
+        {
+            return unchanged;
+        }
+
         var session = RedisSessionHash.Decode(id, entries, out var error);
         if (error is not null)
         {
             Log.UnreadableSession(_logger, operation, error);
+        }
+        else if (session is not null)
+        {
+            _memo.Remember(id, entries, session);
         }
 
         return session;

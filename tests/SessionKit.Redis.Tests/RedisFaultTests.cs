@@ -14,7 +14,8 @@ namespace SessionKit.Tests;
 public sealed class RedisFaultTests(PrivateRedisTestServer redis, ITestOutputHelper output) : IClassFixture<PrivateRedisTestServer>, IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(750);
+    // Scheduling slack for a loaded CI machine; the store itself gives up at the timeout (see the hung-server test's lower bound).
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(1000);
     private static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(30);
 
     private readonly CapturingLoggerProvider _logs = new();
@@ -133,7 +134,7 @@ public sealed class RedisFaultTests(PrivateRedisTestServer redis, ITestOutputHel
             output.WriteLine($"500 concurrent gets failed after {clock.ElapsedMilliseconds} ms; thread-pool probe {probe.Elapsed.TotalMilliseconds:F1} ms; threads {ThreadPool.ThreadCount}");
             failed.Should().AllSatisfy(static f => f.Should().BeTrue());
             clock.Elapsed.Should().BeLessThan(Timeout + Slack + Slack);
-            probe.Elapsed.Should().BeLessThan(TimeSpan.FromMilliseconds(250));
+            probe.Elapsed.Should().BeLessThan(TimeSpan.FromMilliseconds(500));
         }
         finally
         {

@@ -406,6 +406,24 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
     }
 
     [Fact]
+    public async Task GetAsync_UnchangedHash_ReusesTheSnapshot_AndAnyChangedByteIsReadAfresh()
+    {
+        var session = NewSession() with { Metadata = new Dictionary<string, string> { ["tenant"] = "t1" } };
+        await _store.CreateAsync(session, _t0);
+
+        var first = await _store.GetAsync(session.Id, _t0);
+        var second = await _store.GetAsync(session.Id, _t0);
+        await Db.HashSetAsync(SessionKey(session.Id), "m:tenant", "t2"); // same length, one byte differs
+        var third = await _store.GetAsync(session.Id, _t0);
+
+        second.Should().BeSameAs(first, "the hash did not change, so the immutable snapshot is reused");
+        third!.Metadata["tenant"].Should().Be("t2");
+        (await _store.GetAsync(session.Id, _t0 + Idle)).Should().BeNull("a reused snapshot is still checked for expiry");
+        await _store.DeleteAsync(session.Id, _t0);
+        (await _store.GetAsync(session.Id, _t0)).Should().BeNull();
+    }
+
+    [Fact]
     public async Task DeeplyNestedStateValue_RoundTrips()
     {
         var deep = JsonDocument.Parse(new string('[', 300) + "1" + new string(']', 300), new JsonDocumentOptions { MaxDepth = 400 }).RootElement.Clone();
