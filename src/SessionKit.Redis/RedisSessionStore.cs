@@ -200,7 +200,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return false;
         }
 
-        if ((long?)values[0] != RedisSessionHash.FormatVersion || !values[1].TryParse(out long lastAccessMs) || !values[2].TryParse(out long idleMs) || idleMs <= 0)
+        if (!values[0].TryParse(out long format) || format != RedisSessionHash.FormatVersion || !values[1].TryParse(out long lastAccessMs) || !values[2].TryParse(out long idleMs) || idleMs <= 0)
         {
             Log.UnreadableSession(_logger, OpExists, "the expiry fields are missing or not integers");
             return false;

@@ -313,10 +313,14 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         await Db.HashSetAsync(SessionKey(session.Id), "v", "99");
 
         (await _store.GetAsync(session.Id, _t0)).Should().BeNull();
+        (await _store.ExistsAsync(session.Id, _t0)).Should().BeFalse();
         (await _store.TouchAsync(session.Id, _t0)).Should().BeFalse();
         (await _store.UpdateAsync(session.Id, new SessionChanges().SetMetadata("k", "v"), _t0, 1024)).Status.Should().Be(SessionUpdateStatus.NotFound);
         (await _store.CreateAsync(session, _t0)).Should().BeFalse("a record a newer release wrote is not destroyed by a create");
         (await Db.HashGetAsync(SessionKey(session.Id), "v")).Should().Be("99");
+        await Db.HashSetAsync(SessionKey(session.Id), "v", "not-a-number");
+        (await _store.ExistsAsync(session.Id, _t0)).Should().BeFalse("an unreadable format field is absent, not an exception");
+        (await _store.GetAsync(session.Id, _t0)).Should().BeNull();
     }
 
     [Fact]
