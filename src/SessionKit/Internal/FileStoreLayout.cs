@@ -14,8 +14,7 @@ namespace SessionKit.Internal;
 /// root/abc/&lt;hash&gt;.json             a session (abc = first 3 hex digits of its hash: 4096 shards)
 /// root/abc/&lt;hash&gt;.&lt;random&gt;.tmp     a write in progress (or left by a crashed writer)
 /// root/.locks/abc.lock               the shard's cross-process lock file (never deleted)
-/// root/.index/user/ab/&lt;vhash&gt;/&lt;hash&gt; a marker: the session may belong to that user (superset index)
-/// root/.index/kind/ab/&lt;vhash&gt;/&lt;hash&gt; the same for kinds
+/// root/.index/user/ab/&lt;uhash&gt;/&lt;hash&gt; a marker: the session may belong to that user (superset index)
 /// root/.quarantine/                  unreadable files moved aside
 /// </code>
 /// The shard count and hash are part of the cross-process protocol: processes sharing a directory must agree on them,
@@ -28,8 +27,6 @@ internal sealed class FileStoreLayout
     public const int HashLength = 64;
     public const string SessionExtension = ".json";
     public const string TempExtension = ".tmp";
-    public const string UserIndex = "user";
-    public const string KindIndex = "kind";
 
     public FileStoreLayout(string root)
     {
@@ -138,11 +135,11 @@ internal sealed class FileStoreLayout
 
     public string LockPath(int shard) => Path.Combine(LockDirectory, ShardName(shard) + ".lock");
 
-    /// <summary>The marker directory of an index value, keyed by the value as stored (see <see cref="StoredForm"/>).</summary>
-    public string IndexValueDirectory(string index, string value)
+    /// <summary>The marker directory of a user, keyed by the user id as stored (see <see cref="StoredForm"/>).</summary>
+    public string UserIndexDirectory(string userId)
     {
-        var valueHash = Hash(StoredForm(value));
-        return Path.Combine(IndexDirectory, index, valueHash[..2], valueHash);
+        var userHash = Hash(StoredForm(userId));
+        return Path.Combine(IndexDirectory, "user", userHash[..2], userHash);
     }
 
     public string QuarantinePath(string hash) => Path.Combine(QuarantineDirectory, $"{Tag(hash)}-{RandomHex(8)}{SessionExtension}");

@@ -22,11 +22,11 @@ public sealed partial class FileSessionStore
         [LoggerMessage(104, LogLevel.Warning, "Could not restrict the store directory to its owner (mode 0700); other local users may be able to list it.")]
         public static partial void PermissionsNotRestricted(ILogger logger, Exception exception);
 
-        [LoggerMessage(105, LogLevel.Debug, "Removed a stale {Index} index entry for session file {FileTag}.")]
-        public static partial void StaleIndexEntryRemoved(ILogger logger, string index, string fileTag);
+        [LoggerMessage(105, LogLevel.Debug, "Removed a stale user index entry for session file {FileTag}.")]
+        public static partial void StaleIndexEntryRemoved(ILogger logger, string fileTag);
 
-        [LoggerMessage(106, LogLevel.Warning, "Could not remove a {Index} index entry for session file {FileTag}; queries skip it and it is pruned later.")]
-        public static partial void IndexEntryNotRemoved(ILogger logger, string index, string fileTag, Exception exception);
+        [LoggerMessage(106, LogLevel.Warning, "Could not remove a user index entry for session file {FileTag}; queries skip it and it is pruned later.")]
+        public static partial void IndexEntryNotRemoved(ILogger logger, string fileTag, Exception exception);
 
         [LoggerMessage(107, LogLevel.Information, "File session store opened at {Directory} (layout {Layout}, flush to disk: {FlushToDisk}).")]
         public static partial void Opened(ILogger logger, string directory, int layout, bool flushToDisk);

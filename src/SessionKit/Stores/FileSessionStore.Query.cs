@@ -16,9 +16,10 @@ public sealed partial class FileSessionStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// By <see cref="SessionQuery.UserId"/> or <see cref="SessionQuery.Kind"/> the cost follows the number of sessions
-    /// with that user or kind (one marker per session, each verified against its file). Without a filter every shard
-    /// is walked in hash order. Pages are in hash order; the cursor is the last hash returned.
+    /// By <see cref="SessionQuery.UserId"/> the cost follows the number of that user's sessions: one marker file per
+    /// session under <c>.index/user/</c>, each verified against its session file. By <see cref="SessionQuery.Kind"/>
+    /// alone, or without a filter, every shard is walked and every session file read. Pages are in hash order; the
+    /// cursor is the last hash returned.
     /// </remarks>
     /// <exception cref="SessionStoreException">The file system failed.</exception>
     public async ValueTask<SessionPage> QueryAsync(SessionQuery query, DateTimeOffset now, CancellationToken cancellationToken = default)
@@ -26,30 +27,27 @@ public sealed partial class FileSessionStore
         ArgumentNullException.ThrowIfNull(query);
         var after = DecodeCursor(query.Cursor);
         cancellationToken.ThrowIfCancellationRequested();
+
         // Compare as stored: the serializer writes an unpaired surrogate as U+FFFD.
         var userId = query.UserId is null ? null : FileStoreLayout.StoredForm(query.UserId);
         var kind = query.Kind is null ? null : FileStoreLayout.StoredForm(query.Kind);
-        var (index, value) = userId is not null ? (FileStoreLayout.UserIndex, userId)
-            : kind is not null ? (FileStoreLayout.KindIndex, kind)
-            : (null, null);
         try
         {
-            var candidates = index is not null ? IndexedHashes(index, value!, after) : AllHashes(after);
+            var candidates = userId is not null ? UserIndexedHashes(userId, after) : AllHashes(after);
             var sessions = new List<Session>(Math.Min(query.Limit, 64));
             var hasMore = false;
             foreach (var hash in candidates)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var session = await ReadUnlockedAsync(hash, id: null, cancellationToken).ConfigureAwait(false);
-                if (index is not null && !string.Equals(IndexedValue(session, index), value, StringComparison.Ordinal))
+                if (userId is not null && !string.Equals(session?.UserId, userId, StringComparison.Ordinal))
                 {
-                    PruneIndexEntry(index, value!, hash);
+                    PruneUserIndexEntry(userId, hash);
                     continue;
                 }
 
                 if (session is null
                     || !session.IsLiveAt(now)
-                    || (userId is not null && !string.Equals(session.UserId, userId, StringComparison.Ordinal))
                     || (kind is not null && !string.Equals(session.Kind, kind, StringComparison.Ordinal)))
                 {
                     continue;
@@ -88,16 +86,13 @@ public sealed partial class FileSessionStore
         throw new ArgumentException("The cursor was not produced by this store.", nameof(cursor));
     }
 
-    private static string? IndexedValue(Session? session, string index) =>
-        session is null ? null : index == FileStoreLayout.UserIndex ? session.UserId : session.Kind;
-
-    /// <summary>The hashes marked under an index value, after the cursor, in order.</summary>
-    private List<string> IndexedHashes(string index, string value, string? after)
+    /// <summary>The hashes marked under a user, after the cursor, in order.</summary>
+    private List<string> UserIndexedHashes(string userId, string? after)
     {
         var hashes = new List<string>();
         try
         {
-            foreach (var name in FileNames(_layout.IndexValueDirectory(index, value)))
+            foreach (var name in FileNames(_layout.UserIndexDirectory(userId)))
             {
                 if (FileStoreLayout.IsHash(name) && (after is null || string.CompareOrdinal(name, after) > 0))
                 {
@@ -107,7 +102,7 @@ public sealed partial class FileSessionStore
         }
         catch (DirectoryNotFoundException)
         {
-            // Nobody with this value was ever indexed (or the last one left and the directory was removed).
+            // Nobody with this user id was ever indexed (or the last one left and the directory was removed).
         }
 
         hashes.Sort(StringComparer.Ordinal);
@@ -175,21 +170,15 @@ public sealed partial class FileSessionStore
             ShouldIncludePredicate = static (ref FileSystemEntry entry) => !entry.IsDirectory,
         };
 
-    /// <summary>Makes sure the session's user and kind markers exist; records directories whose entries changed. Caller holds the shard lock.</summary>
-    private void EnsureIndexEntries(string hash, Session session, List<string>? dirty)
+    /// <summary>Makes sure the session's user marker exists; records the directories whose entries changed. Caller holds the shard lock.</summary>
+    private void EnsureUserIndexEntry(string hash, Session session, List<string>? dirty)
     {
-        EnsureIndexEntry(FileStoreLayout.UserIndex, session.UserId, hash, dirty);
-        EnsureIndexEntry(FileStoreLayout.KindIndex, session.Kind, hash, dirty);
-    }
-
-    private void EnsureIndexEntry(string index, string? value, string hash, List<string>? dirty)
-    {
-        if (value is null)
+        if (session.UserId is null)
         {
             return;
         }
 
-        var directory = _layout.IndexValueDirectory(index, value);
+        var directory = _layout.UserIndexDirectory(session.UserId);
         var marker = Path.Combine(directory, hash);
         if (File.Exists(marker))
         {
@@ -216,30 +205,24 @@ public sealed partial class FileSessionStore
         }
     }
 
-    /// <summary>Removes the markers <paramref name="previous"/> had and <paramref name="next"/> does not. Caller holds the shard lock.</summary>
-    private void RemoveStaleIndexEntries(string hash, Session previous, Session? next)
+    /// <summary>Removes the user marker <paramref name="previous"/> had if <paramref name="next"/> does not need it. Caller holds the shard lock.</summary>
+    private void RemoveStaleUserIndexEntry(string hash, Session previous, Session? next)
     {
-        if (previous.UserId is not null && !SameStoredValue(previous.UserId, next?.UserId))
+        // previous was read back from its file, so its user id is already in stored form.
+        if (previous.UserId is not null
+            && (next?.UserId is null || !string.Equals(previous.UserId, FileStoreLayout.StoredForm(next.UserId), StringComparison.Ordinal)))
         {
-            RemoveIndexEntry(FileStoreLayout.UserIndex, previous.UserId, hash);
-        }
-
-        if (previous.Kind is not null && !SameStoredValue(previous.Kind, next?.Kind))
-        {
-            RemoveIndexEntry(FileStoreLayout.KindIndex, previous.Kind, hash);
+            RemoveUserIndexEntry(previous.UserId, hash);
         }
     }
-
-    private static bool SameStoredValue(string stored, string? next) =>
-        next is not null && string.Equals(stored, FileStoreLayout.StoredForm(next), StringComparison.Ordinal);
 
     /// <summary>
     /// Removes one marker and, when it was the last, its directory. Failure only leaves a stale marker, which queries
     /// skip and prune, so it is logged rather than thrown. Caller holds the shard lock.
     /// </summary>
-    private void RemoveIndexEntry(string index, string value, string hash)
+    private void RemoveUserIndexEntry(string userId, string hash)
     {
-        var directory = _layout.IndexValueDirectory(index, value);
+        var directory = _layout.UserIndexDirectory(userId);
         try
         {
             File.Delete(Path.Combine(directory, hash));
@@ -256,16 +239,16 @@ public sealed partial class FileSessionStore
             // Typically a marker created by another shard's writer since we looked: the directory is not empty.
             if (File.Exists(Path.Combine(directory, hash)))
             {
-                Log.IndexEntryNotRemoved(_logger, index, FileStoreLayout.Tag(hash), ex);
+                Log.IndexEntryNotRemoved(_logger, FileStoreLayout.Tag(hash), ex);
             }
         }
     }
 
     /// <summary>
-    /// Removes a marker whose session is gone or no longer has the value, if the shard lock is free right now (the
+    /// Removes a marker whose session is gone or belongs to another user now, if the shard lock is free right now (the
     /// session's writer may be between writing the marker and renaming the file in; it holds the lock until done).
     /// </summary>
-    private void PruneIndexEntry(string index, string value, string hash)
+    private void PruneUserIndexEntry(string userId, string hash)
     {
         using var held = _locks.TryAcquire(FileStoreLayout.ShardOf(hash));
         if (held is null)
@@ -274,10 +257,10 @@ public sealed partial class FileSessionStore
         }
 
         var stored = ReadFile(hash, id: null);
-        if (stored.Problem is null && !string.Equals(IndexedValue(stored.Session, index), value, StringComparison.Ordinal))
+        if (stored.Problem is null && !string.Equals(stored.Session?.UserId, userId, StringComparison.Ordinal))
         {
-            RemoveIndexEntry(index, value, hash);
-            Log.StaleIndexEntryRemoved(_logger, index, FileStoreLayout.Tag(hash));
+            RemoveUserIndexEntry(userId, hash);
+            Log.StaleIndexEntryRemoved(_logger, FileStoreLayout.Tag(hash));
         }
     }
 }

@@ -28,9 +28,9 @@ namespace SessionKit.Stores;
 /// <para><b>Bad files.</b> A corrupt, truncated, foreign, misplaced or future-format file is treated as absent, logged
 /// (by a short tag of its hash, never the id) and moved to <c>root/.quarantine/</c> under the shard lock; every other
 /// session keeps working.</para>
-/// <para><b>Queries.</b> By user or kind, a query lists the marker files of <c>root/.index/{user|kind}/…/</c> (a superset
-/// index written, and flushed, before the session file that it points to) and verifies each session; stale markers are
-/// pruned. Its cost follows the number of sessions of that user or kind. Listing everything walks every shard.</para>
+/// <para><b>Queries.</b> By user, a query lists the marker files of <c>root/.index/user/…/</c> (a superset index written,
+/// and flushed, before the session file that it points to) and verifies each session; stale markers are pruned. Its
+/// cost follows the number of that user's sessions. By kind alone, or without a filter, it walks every shard.</para>
 /// <para>File I/O is synchronous (as it is on Unix in .NET anyway); only lock waits are asynchronous.</para>
 /// </remarks>
 public sealed partial class FileSessionStore : ISessionStore
@@ -475,14 +475,14 @@ public sealed partial class FileSessionStore : ISessionStore
     }
 
     /// <summary>
-    /// Replaces a session file atomically: index markers first (the index is a superset), then temp file, flush,
-    /// rename, directory flush, then markers the new version no longer needs. Caller holds the shard lock.
+    /// Replaces a session file atomically: user index marker first (the index is a superset), then temp file, flush,
+    /// rename, directory flush, then the marker the new version no longer needs. Caller holds the shard lock.
     /// </summary>
     private void WriteLocked(string hash, Session session, Session? previous)
     {
         var bytes = SessionSerializer.SerializeToUtf8Bytes(session);
         var dirty = _flushToDisk ? new List<string>(2) : null;
-        EnsureIndexEntries(hash, session, dirty);
+        EnsureUserIndexEntry(hash, session, dirty);
         var shardDirectory = _layout.ShardDirectory(hash);
         string? temp = WriteTemp(hash, shardDirectory, bytes, ExpiryHint(session), dirty);
         try
@@ -514,7 +514,7 @@ public sealed partial class FileSessionStore : ISessionStore
 
         if (previous is not null)
         {
-            RemoveStaleIndexEntries(hash, previous, session);
+            RemoveStaleUserIndexEntry(hash, previous, session);
         }
     }
 
@@ -556,7 +556,7 @@ public sealed partial class FileSessionStore : ISessionStore
         }
     }
 
-    /// <summary>Deletes a session file and then its index markers. Caller holds the shard lock.</summary>
+    /// <summary>Deletes a session file and then its user index marker. Caller holds the shard lock.</summary>
     private void DeleteLocked(string hash, Session current, bool flush)
     {
         File.Delete(_layout.SessionPath(hash));
@@ -565,7 +565,7 @@ public sealed partial class FileSessionStore : ISessionStore
             DurableFile.FlushDirectory(_layout.ShardDirectory(hash));
         }
 
-        RemoveStaleIndexEntries(hash, current, next: null);
+        RemoveStaleUserIndexEntry(hash, current, next: null);
     }
 
     /// <summary>The modification time a session file gets: its expiry, never later (file systems truncate, which only makes it earlier).</summary>
