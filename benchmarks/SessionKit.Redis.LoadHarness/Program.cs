@@ -50,6 +50,7 @@ for (var i = 0; i < PoolSize; i++)
 var sample = await database.HashGetAllAsync(hashKeys[0]);
 Console.WriteLine($"Redis {server.Version} on {server.EndPoint}; StackExchange.Redis {typeof(IDatabase).Assembly.GetName().Version}; {Environment.ProcessorCount} CPUs; .NET {Environment.Version}");
 Console.WriteLine($"Sessions: {PoolSize}, each a hash of {sample.Length} fields, {sessions[0].GetStateSize()} bytes of state; {settings.Rounds} rounds of {settings.Duration.TotalSeconds:F0} s per cell, interleaved.");
+Console.WriteLine($"Load average before: {LoadAverage()} (client, server and anything else share these CPUs)");
 Console.WriteLine();
 
 RedisValue[] cacheFields = ["absexp", "sldexp", "data"];
@@ -105,8 +106,12 @@ foreach (var row in rows)
     Console.WriteLine("| " + string.Join(" | ", row) + " |");
 }
 
+Console.WriteLine();
+Console.WriteLine($"Load average after: {LoadAverage()}");
 await multiplexer.CloseAsync();
 return 0;
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
 static string F(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -8,20 +8,22 @@ namespace SessionKit.Redis.Internal;
 /// just return: every get still reads the hash, and the memo is consulted only with that fresh reply.
 /// </summary>
 /// <remarks>
-/// Direct-mapped (one slot per id hash, a collision replaces the slot), lock-free, and bounded: a fixed number of
-/// slots, each holding only hashes up to <see cref="MaxEntryBytes"/>.
+/// Two-way set-associative (an id may live in either slot of its set; a new id replaces the older of the two),
+/// lock-free, and bounded: <see cref="Sets"/> × 2 entries, each for a hash of at most <see cref="MaxEntryBytes"/>.
 /// </remarks>
 internal sealed class SnapshotMemo
 {
-    public const int Slots = 1024;
-    public const int MaxEntryBytes = 8 * 1024;
+    public const int Sets = 1024;
+    public const int MaxEntryBytes = 2 * 1024;
 
-    private readonly Entry?[] _slots = new Entry?[Slots];
+    private readonly Entry?[] _slots = new Entry?[Sets * 2];
+    private long _sequence;
 
     public Session? Find(string id, HashEntry[] hash)
     {
-        var entry = Volatile.Read(ref _slots[Index(id)]);
-        return entry is not null && string.Equals(entry.Id, id, StringComparison.Ordinal) && SameBytes(entry.Hash, hash) ? entry.Session : null;
+        var first = SlotOf(id);
+        var entry = Match(Volatile.Read(ref _slots[first]), id) ?? Match(Volatile.Read(ref _slots[first + 1]), id);
+        return entry is not null && SameBytes(entry.Hash, hash) ? entry.Session : null;
     }
 
     public void Remember(string id, HashEntry[] hash, Session session)
@@ -29,27 +31,37 @@ internal sealed class SnapshotMemo
         long size = 0;
         foreach (var item in hash)
         {
-            size += ((byte[]?)item.Name)?.Length ?? 0;
-            size += ((byte[]?)item.Value)?.Length ?? 0;
+            size += (((byte[]?)item.Name)?.Length ?? 0) + (((byte[]?)item.Value)?.Length ?? 0);
         }
 
-        if (size <= MaxEntryBytes)
+        if (size > MaxEntryBytes)
         {
-            Volatile.Write(ref _slots[Index(id)], new Entry(id, hash, session));
+            return;
         }
+
+        var first = SlotOf(id);
+        var a = Volatile.Read(ref _slots[first]);
+        var b = Volatile.Read(ref _slots[first + 1]);
+        var slot = Match(b, id) is not null || (Match(a, id) is null && a is not null && (b is null || b.Sequence < a.Sequence)) ? first + 1 : first;
+        Volatile.Write(ref _slots[slot], new Entry(id, hash, session, Interlocked.Increment(ref _sequence)));
     }
 
     public void Forget(string id)
     {
-        ref var slot = ref _slots[Index(id)];
-        var entry = Volatile.Read(ref slot);
-        if (entry is not null && string.Equals(entry.Id, id, StringComparison.Ordinal))
+        var first = SlotOf(id);
+        for (var slot = first; slot <= first + 1; slot++)
         {
-            Interlocked.CompareExchange(ref slot, null, entry);
+            var entry = Volatile.Read(ref _slots[slot]);
+            if (Match(entry, id) is not null)
+            {
+                Interlocked.CompareExchange(ref _slots[slot], null, entry);
+            }
         }
     }
 
-    private static int Index(string id) => StringComparer.Ordinal.GetHashCode(id) & (Slots - 1);
+    private static int SlotOf(string id) => (StringComparer.Ordinal.GetHashCode(id) & (Sets - 1)) * 2;
+
+    private static Entry? Match(Entry? entry, string id) => entry is not null && string.Equals(entry.Id, id, StringComparison.Ordinal) ? entry : null;
 
     private static bool SameBytes(HashEntry[] remembered, HashEntry[] current)
     {
@@ -70,5 +82,5 @@ internal sealed class SnapshotMemo
         return true;
     }
 
-    private sealed record Entry(string Id, HashEntry[] Hash, Session Session);
+    private sealed record Entry(string Id, HashEntry[] Hash, Session Session, long Sequence);
 }
