@@ -148,7 +148,11 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
     }
 
     /// <inheritdoc />
-    /// <remarks>One <c>HGETALL</c>; logical expiry is checked here against <paramref name="now"/>.</remarks>
+    /// <remarks>
+    /// One <c>HGETALL</c>; logical expiry is checked here against <paramref name="now"/>. When the reply is byte for
+    /// byte the hash last decoded for this id, that immutable snapshot is reused instead of parsed again (a bounded
+    /// memo of small sessions; it never answers without the fresh read).
+    /// </remarks>
     public async ValueTask<Session?> GetAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
