@@ -37,6 +37,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     /// <param name="meterFactory">The meter factory; <see langword="null"/> for a process-wide meter named <see cref="SessionKitDiagnostics.MeterName"/>.</param>
     /// <param name="guards">Hijack-prevention guards run on every access; <see langword="null"/> for none.</param>
     /// <param name="lifecycleHandlers">Lifecycle event handlers; <see langword="null"/> for none.</param>
+    /// <param name="backplane">Carries cache invalidations between nodes; <see langword="null"/> for an in-process one when the cache is enabled.</param>
+    /// <param name="cacheOptions">Restore-on-miss cache options; <see langword="null"/> (or not <see cref="Caching.SessionCacheOptions.Enabled"/>) for no node-local cache.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public SessionManager(
         ISessionStore store,
@@ -45,7 +47,9 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
         IEnumerable<ISessionGuard>? guards = null,
-        IEnumerable<ISessionLifecycleHandler>? lifecycleHandlers = null)
+        IEnumerable<ISessionLifecycleHandler>? lifecycleHandlers = null,
+        Caching.ISessionBackplane? backplane = null,
+        IOptions<Caching.SessionCacheOptions>? cacheOptions = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
@@ -66,6 +70,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         {
             StartBackgroundCleanup();
         }
+
+        InitializeCaching(backplane, cacheOptions);
     }
 
     /// <summary>Gets the store this manager works on.</summary>

@@ -21,6 +21,15 @@ internal sealed class SessionKitMetrics
         Rotated = meter.CreateCounter<long>("sessionkit.sessions.rotated", "{session}", "Sessions given a new id.");
         Conflicts = meter.CreateCounter<long>("sessionkit.updates.conflicts", "{update}", "Compare-and-set updates refused because the version had moved.");
         StoreDuration = meter.CreateHistogram<double>("sessionkit.store.duration", "s", "Duration of session store operations.");
+        CacheHits = meter.CreateCounter<long>("sessionkit.cache.hits", "{lookup}", "Lookups served by the node-local session cache (L1).");
+        CacheMisses = meter.CreateCounter<long>("sessionkit.cache.misses", "{lookup}", "Lookups the node-local session cache sent to the store (joined loads included).");
+        CacheInvalidations = meter.CreateCounter<long>("sessionkit.cache.invalidations", "{message}", "Backplane invalidations received from other nodes.");
+        Restored = meter.CreateCounter<long>("sessionkit.sessions.restored", "{session}", "Live session objects rebuilt from the store by an activator.");
+        LiveDisposed = meter.CreateCounter<long>("sessionkit.live.disposed", "{session}", "Live session objects disposed (eviction, delete, rotation, expiry).");
+        TouchesDeferred = meter.CreateCounter<long>("sessionkit.touches.deferred", "{touch}", "Slides recorded for write-behind instead of written at once.");
+        TouchesFlushed = meter.CreateCounter<long>("sessionkit.touches.flushed", "{touch}", "Write-behind slides persisted to the store.");
+        BroadcastDelivered = meter.CreateCounter<long>("sessionkit.broadcast.delivered", "{notification}", "Notifications handed to local subscribers.");
+        BroadcastDropped = meter.CreateCounter<long>("sessionkit.broadcast.subscribers_dropped", "{subscriber}", "Slow broadcast subscribers dropped because their buffer was full.");
     }
 
     public Counter<long> Created { get; }
@@ -42,6 +51,24 @@ internal sealed class SessionKitMetrics
     public Counter<long> Conflicts { get; }
 
     public Histogram<double> StoreDuration { get; }
+
+    public Counter<long> CacheHits { get; }
+
+    public Counter<long> CacheMisses { get; }
+
+    public Counter<long> CacheInvalidations { get; }
+
+    public Counter<long> Restored { get; }
+
+    public Counter<long> LiveDisposed { get; }
+
+    public Counter<long> TouchesDeferred { get; }
+
+    public Counter<long> TouchesFlushed { get; }
+
+    public Counter<long> BroadcastDelivered { get; }
+
+    public Counter<long> BroadcastDropped { get; }
 
     public static ActivitySource ActivitySource { get; } = new(SessionKitDiagnostics.ActivitySourceName);
 

@@ -1,0 +1,188 @@
+using Microsoft.Extensions.Options;
+using SessionKit.Caching;
+using SessionKit.Stores;
+
+namespace SessionKit.Tests.Caching;
+
+public sealed class WriteBehindTouchTests : IAsyncDisposable
+{
+    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly ManualTimeProvider _time = new(Start);
+    private readonly InMemorySessionStore _memory = new();
+    private readonly GatedStore _store;
+    private readonly List<SessionManager> _managers = [];
+
+    public WriteBehindTouchTests()
+    {
+        _store = new GatedStore(_memory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var manager in _managers)
+        {
+            await manager.DisposeAsync();
+        }
+    }
+
+    private SessionManager CreateManager(bool writeBehind = true, int accessCount = 100)
+    {
+        var manager = new SessionManager(
+            _store,
+            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }),
+            _time,
+            backplane: new InProcessSessionBackplane(),
+            cacheOptions: Options.Create(new SessionCacheOptions
+            {
+                Enabled = true,
+                WriteBehindTouches = writeBehind,
+                TouchFlushAccessCount = accessCount,
+                TouchFlushInterval = TimeSpan.FromSeconds(5),
+            }));
+        _managers.Add(manager);
+        return manager;
+    }
+
+    private Task<Session> SeedAsync() =>
+        new SessionManager(_memory, Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }), _time).CreateAsync().AsTask();
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        condition().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task WriteBehind_TenThousandConcurrentReadsOfAHotSession_PersistTheSlideOnce()
+    {
+        var manager = CreateManager();
+        var session = await SeedAsync();
+        await manager.GetAsync(session.Id, SessionAccessContext.NoSlide);
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        var reads = await Task.WhenAll(Enumerable.Range(0, 10_000).Select(_ => Task.Run(() => manager.GetAsync(session.Id).AsTask())));
+        await manager.DisposeAsync();
+
+        reads.Should().OnlyContain(r => r.IsFound && r.Session!.LastAccessedAt == Start + TimeSpan.FromMinutes(3));
+        _store.Touches.Should().BeInRange(1, 2);
+        (await _memory.GetAsync(session.Id, _time.GetUtcNow()))!.LastAccessedAt.Should().Be(Start + TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
+    public async Task WriteBehind_TenThousandReadsOverTenMinutes_WriteOncePerTouchWindow()
+    {
+        var manager = CreateManager();
+        var session = await SeedAsync();
+
+        for (var i = 0; i < 10_000; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(60));
+            (await manager.GetAsync(session.Id)).IsFound.Should().BeTrue();
+        }
+
+        await manager.DisposeAsync();
+
+        // 10 minutes with a 2-minute touch threshold (10% of 20): at most 5 slides (fewer when a background flush
+        // lags behind this tight loop and absorbs the next window), none on a request's path, and none lost.
+        _store.Touches.Should().BeInRange(1, 6);
+        var persisted = await _memory.GetAsync(session.Id, _time.GetUtcNow());
+        persisted!.LastAccessedAt.Should().BeOnOrAfter(_time.GetUtcNow() - TimeSpan.FromMinutes(2));
+        _store.Gets.Should().BeLessThanOrEqualTo(2, "one load, and one re-read when the 5-minute entry duration ends");
+    }
+
+    [Fact]
+    public async Task WriteBehind_Dispose_FlushesThePendingSlide()
+    {
+        var session = await SeedAsync();
+        _time.Advance(TimeSpan.FromMinutes(3));
+        var manager = CreateManager();
+        await manager.GetAsync(session.Id);
+        _store.Touches.Should().Be(0);
+        manager.PendingTouchCount.Should().Be(1);
+
+        await manager.DisposeAsync();
+
+        _store.Touches.Should().Be(1);
+        manager.PendingTouchCount.Should().Be(0);
+        (await _memory.GetAsync(session.Id, _time.GetUtcNow()))!.LastAccessedAt.Should().Be(Start + TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
+    public async Task WriteBehind_Read_ReportsTheEffectiveExpiryIncludingThePendingSlide()
+    {
+        var manager = CreateManager();
+        var session = await SeedAsync();
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        var slid = await manager.GetAsync(session.Id);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var polled = await manager.GetAsync(session.Id, SessionAccessContext.NoSlide);
+
+        slid.Session!.ExpiresAt.Should().Be(Start + TimeSpan.FromMinutes(23));
+        polled.Session!.ExpiresAt.Should().Be(Start + TimeSpan.FromMinutes(23));
+        (await _memory.GetAsync(session.Id, _time.GetUtcNow()))!.ExpiresAt.Should().Be(Start + TimeSpan.FromMinutes(20));
+    }
+
+    [Fact]
+    public async Task WriteBehind_AfterTheFlushInterval_PersistsInTheBackground()
+    {
+        var manager = CreateManager();
+        var session = await SeedAsync();
+        _time.Advance(TimeSpan.FromMinutes(3));
+        await manager.GetAsync(session.Id);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        await WaitUntilAsync(() => _store.Touches == 1);
+        manager.PendingTouchCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task WriteBehind_AfterTheAccessCount_PersistsBeforeTheInterval()
+    {
+        var manager = CreateManager(accessCount: 10);
+        var session = await SeedAsync();
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        for (var i = 0; i < 10; i++)
+        {
+            await manager.GetAsync(session.Id);
+        }
+
+        await WaitUntilAsync(() => _store.Touches == 1);
+    }
+
+    [Fact]
+    public async Task WriteBehind_DeletedSession_IsNeverTouchedAgain()
+    {
+        var session = await SeedAsync();
+        _time.Advance(TimeSpan.FromMinutes(3));
+        var manager = CreateManager();
+        await manager.GetAsync(session.Id);
+
+        await manager.DeleteAsync(session.Id);
+        await manager.DisposeAsync();
+
+        _store.Touches.Should().Be(0);
+        manager.PendingTouchCount.Should().Be(0);
+        (await _memory.GetAsync(session.Id, _time.GetUtcNow())).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task WithoutWriteBehind_ConcurrentReadsOfADueSession_TouchOnTheRequestPath()
+    {
+        var manager = CreateManager(writeBehind: false);
+        var session = await SeedAsync();
+        await manager.GetAsync(session.Id, SessionAccessContext.NoSlide);
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => Task.Run(() => manager.GetAsync(session.Id).AsTask())));
+
+        _store.Touches.Should().BeGreaterThanOrEqualTo(1);
+    }
+}
