@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using SessionKit;
 using SessionKit.Caching;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -61,5 +62,37 @@ public static class SessionCacheBuilderExtensions
         builder.Services.TryAddSingleton<TBackplane>();
         builder.Services.Replace(ServiceDescriptor.Singleton<ISessionBackplane>(static sp => sp.GetRequiredService<TBackplane>()));
         return builder.AddSessionCache();
+    }
+
+    /// <summary>
+    /// Adds live sessions: an <see cref="ILiveSessionCache{T}"/> that rebuilds <typeparamref name="T"/> from the stored
+    /// session with <typeparamref name="TActivator"/> on a miss (after a restart or on another node), keeps at most
+    /// <see cref="LiveSessionOptions.Capacity"/> per node and disposes each on eviction, delete, rotation or expiry.
+    /// </summary>
+    /// <typeparam name="T">The live object's type.</typeparam>
+    /// <typeparam name="TActivator">Builds the live object, registered as a singleton.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Configures the options; <see langword="null"/> for defaults.</param>
+    /// <returns>The builder.</returns>
+    public static ISessionKitBuilder AddLiveSessions<T, TActivator>(this ISessionKitBuilder builder, Action<LiveSessionOptions>? configure = null)
+        where T : class
+        where TActivator : class, ISessionActivator<T>
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var name = typeof(T).FullName ?? typeof(T).Name;
+        var options = services.AddOptions<LiveSessionOptions>(name);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddSingleton<ISessionActivator<T>, TActivator>();
+        services.TryAddSingleton(sp => new LiveSessionCache<T>(
+            sp.GetRequiredService<SessionManager>(),
+            sp.GetRequiredService<ISessionActivator<T>>(),
+            Options.Options.Create(sp.GetRequiredService<IOptionsMonitor<LiveSessionOptions>>().Get(name))));
+        services.TryAddSingleton<ILiveSessionCache<T>>(static sp => sp.GetRequiredService<LiveSessionCache<T>>());
+        return builder;
     }
 }
