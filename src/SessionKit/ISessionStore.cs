@@ -7,7 +7,9 @@ namespace SessionKit;
 /// <remarks>
 /// <para>"Absent" and "expired" look the same to callers: an expired session that has not been swept yet is
 /// invisible to every operation, and <see cref="CreateAsync"/> treats it as absent.</para>
-/// <para>Backend failures surface as <see cref="SessionStoreException"/>; expected outcomes are return values.</para>
+/// <para>Backend failures surface as <see cref="SessionStoreException"/>; expected outcomes are return values. A
+/// failure caused by a timeout means the outcome is unknown (the command may still have been applied), not that
+/// nothing was written: every operation is safe to retry.</para>
 /// </remarks>
 public interface ISessionStore
 {

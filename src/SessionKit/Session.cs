@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using SessionKit.Internal;
@@ -18,8 +17,8 @@ public sealed record Session
     private readonly IReadOnlyDictionary<string, JsonElement> _state = EmptyState;
     private readonly IReadOnlyDictionary<string, string> _binding = EmptyMetadata;
 
-    internal static readonly IReadOnlyDictionary<string, string> EmptyMetadata = FrozenDictionary<string, string>.Empty;
-    internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyState = FrozenDictionary<string, JsonElement>.Empty;
+    internal static readonly IReadOnlyDictionary<string, string> EmptyMetadata = ReadOnlyMap<string>.Empty;
+    internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyState = ReadOnlyMap<JsonElement>.Empty;
 
     /// <summary>Gets the opaque session id (a credential).</summary>
     public required string Id { get; init; }
@@ -125,18 +124,11 @@ public sealed record Session
     public override string ToString() =>
         $"Session {{ Kind = {Kind}, CreatedAt = {CreatedAt:O}, ExpiresAt = {ExpiresAt:O}, Version = {Version}, Metadata = {Metadata.Count} keys, State = {State.Count} keys }}";
 
-    private static FrozenDictionary<string, T> Freeze<T>(IReadOnlyDictionary<string, T>? value)
+    // Snapshots own an immutable copy: a caller's dictionary mutated later cannot change a session.
+    private static ReadOnlyMap<T> Freeze<T>(IReadOnlyDictionary<string, T>? value) => value switch
     {
-        if (value is null || value.Count == 0)
-        {
-            return FrozenDictionary<string, T>.Empty;
-        }
-
-        if (value is FrozenDictionary<string, T> frozen && ReferenceEquals(frozen.Comparer, StringComparer.Ordinal))
-        {
-            return frozen;
-        }
-
-        return value.ToFrozenDictionary(StringComparer.Ordinal);
-    }
+        null or { Count: 0 } => ReadOnlyMap<T>.Empty,
+        ReadOnlyMap<T> map => map,
+        _ => ReadOnlyMap<T>.From(value),
+    };
 }

@@ -45,8 +45,29 @@ public sealed class SessionModelTests
         source["a"] = "changed";
 
         session.Metadata["a"].Should().Be("1");
-        (session.Metadata as IDictionary<string, string>)?.IsReadOnly.Should().BeTrue();
-        FluentActions.Invoking(() => ((IDictionary<string, string>)session.Metadata)["a"] = "x").Should().Throw<NotSupportedException>();
+        session.Metadata.Should().NotBeAssignableTo<IDictionary<string, string>>("a snapshot's collections offer no mutating interface");
+        session.State.Should().NotBeAssignableTo<IDictionary<string, JsonElement>>();
+    }
+
+    [Fact]
+    public void Collections_LookUpByOrdinalKeyAtAnySize()
+    {
+        foreach (var size in new[] { 0, 1, 8, 9, 100 })
+        {
+            var source = Enumerable.Range(0, size).ToDictionary(i => $"k{i:D3}", i => $"v{i}");
+            var session = NewSession() with { Metadata = source };
+
+            session.Metadata.Should().BeEquivalentTo(source);
+            session.Metadata.Keys.Should().BeInAscendingOrder(StringComparer.Ordinal);
+            foreach (var (key, value) in source)
+            {
+                session.Metadata[key].Should().Be(value);
+            }
+
+            session.Metadata.ContainsKey("K000").Should().BeFalse("keys are ordinal, case-sensitive");
+            session.Metadata.TryGetValue("missing", out _).Should().BeFalse();
+            FluentActions.Invoking(() => session.Metadata["missing"]).Should().Throw<KeyNotFoundException>();
+        }
     }
 
     [Fact]
