@@ -2,7 +2,7 @@ namespace SessionKit.Caching;
 
 /// <summary>
 /// One message on an <see cref="ISessionBackplane"/>: an invalidation (a session changed, was deleted, rotated or
-/// expired) or an application notification for the session broadcaster. Invalidations carry no session data,
+/// expired) or an application notification for <see cref="ISessionBroadcaster"/>. Invalidations carry no session data,
 /// only what a receiver needs to drop what it holds.
 /// </summary>
 /// <remarks><see cref="SessionId"/> is a credential: never log it. It travels only between nodes that share the store.</remarks>

@@ -95,4 +95,32 @@ public static class SessionCacheBuilderExtensions
         services.TryAddSingleton<ILiveSessionCache<T>>(static sp => sp.GetRequiredService<LiveSessionCache<T>>());
         return builder;
     }
+
+    /// <summary>
+    /// Adds <see cref="ISessionBroadcaster"/>: application notifications to one session's subscribers or to every
+    /// session, across nodes over the registered <see cref="ISessionBackplane"/> (in-process unless, for example,
+    /// <c>AddRedisBackplane()</c> registered another).
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Configures the options; <see langword="null"/> for defaults.</param>
+    /// <returns>The builder.</returns>
+    public static ISessionKitBuilder AddSessionBroadcaster(this ISessionKitBuilder builder, Action<SessionBroadcasterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var options = services.AddOptions<SessionBroadcasterOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddSingleton<ISessionBackplane, InProcessSessionBackplane>();
+        services.TryAddSingleton(static sp => new SessionBroadcaster(
+            sp.GetRequiredService<ISessionBackplane>(),
+            sp.GetRequiredService<IOptions<SessionBroadcasterOptions>>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<ISessionBroadcaster>(static sp => sp.GetRequiredService<SessionBroadcaster>());
+        return builder;
+    }
 }
