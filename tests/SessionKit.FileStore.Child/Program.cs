@@ -12,18 +12,32 @@ using SessionKit.Stores;
 //   cas   <dir> <id> <increments> <go-file>   increment state "counter" by compare-and-set, retrying on conflict
 //   update-until-gone <dir> <id>              update the session until it reports NotFound
 //   touch-all <dir> <count> <now-unix-ms> <go-file>      touch t-0..t-N in random order at that instant: "T <id> <result>"
+//   open <dir>                                print "opened", or "refused: <message>" when the store will not open
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: <mode> <dir> ...");
     return 2;
 }
 
-var store = new FileSessionStore(new FileSessionStoreOptions { Directory = args[1] });
+FileSessionStore store;
+try
+{
+    store = new FileSessionStore(new FileSessionStoreOptions { Directory = args[1] });
+}
+catch (SessionStoreException ex) when (args[0] == "open")
+{
+    Console.WriteLine($"refused: {ex.Message}");
+    return 0;
+}
+
 var idle = TimeSpan.FromHours(1);
 const long MaxState = 1024 * 1024;
 
 switch (args[0])
 {
+    case "open":
+        Console.WriteLine("opened");
+        return 0;
     case "crash":
         await CrashAsync(int.Parse(args[2], CultureInfo.InvariantCulture));
         return 0;

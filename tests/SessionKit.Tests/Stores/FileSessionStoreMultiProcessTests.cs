@@ -156,6 +156,20 @@ public sealed class FileSessionStoreMultiProcessTests(ITestOutputHelper output) 
         }
     }
 
+    [Fact]
+    public async Task Constructor_InAProcessWhereFileLocksDoNotExclude_RefusesToOpen()
+    {
+        _ = NewStore();
+
+        await using var normal = FileStoreChildProcess.Start("open", Root);
+        await using var unlocked = FileStoreChildProcess.Start(new Dictionary<string, string> { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" }, "open", Root);
+        (await normal.WaitForExitAsync(Timeout)).Should().Be(0, normal.StandardError);
+        (await unlocked.WaitForExitAsync(Timeout)).Should().Be(0, unlocked.StandardError);
+
+        normal.Lines.Should().Equal("opened");
+        unlocked.Lines.Should().ContainSingle().Which.Should().StartWith("refused: ").And.Contain("exclusive file locks");
+    }
+
     private FileSessionStore NewStore() => new(new FileSessionStoreOptions { Directory = Root });
 
     private static Session NewSession(string id, string? userId = null, DateTimeOffset? at = null)

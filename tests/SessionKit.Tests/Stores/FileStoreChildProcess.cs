@@ -56,7 +56,9 @@ internal sealed class FileStoreChildProcess : IAsyncDisposable
         }
     }
 
-    public static FileStoreChildProcess Start(params string[] arguments)
+    public static FileStoreChildProcess Start(params string[] arguments) => Start(environment: null, arguments);
+
+    public static FileStoreChildProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -64,6 +66,11 @@ internal sealed class FileStoreChildProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(ChildDll);
         foreach (var argument in arguments)
         {
