@@ -24,7 +24,7 @@ internal sealed class RedisNode : IAsyncDisposable
 
     public SessionManager Manager { get; }
 
-    public static async Task<RedisNode> StartAsync(string configuration, string prefix, Action<SessionCacheOptions>? configure = null)
+    public static async Task<RedisNode> StartAsync(string configuration, string prefix, Action<SessionCacheOptions>? configure = null, Action<SessionKitOptions>? configureManager = null)
     {
         var store = new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { Configuration = configuration, KeyPrefix = prefix, OperationTimeout = TimeSpan.FromSeconds(2) }));
         var backplane = new RedisSessionBackplane(Options.Create(new RedisSessionBackplaneOptions
@@ -37,7 +37,9 @@ internal sealed class RedisNode : IAsyncDisposable
         var cache = new SessionCacheOptions { Enabled = true, WriteBehindTouches = false };
         configure?.Invoke(cache);
         var counting = new CountingSessionStore(store);
-        var manager = new SessionManager(counting, Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }), backplane: backplane, cacheOptions: Options.Create(cache));
+        var managerOptions = new SessionKitOptions { EnableBackgroundCleanup = false };
+        configureManager?.Invoke(managerOptions);
+        var manager = new SessionManager(counting, Options.Create(managerOptions), backplane: backplane, cacheOptions: Options.Create(cache));
         var node = new RedisNode(store, backplane, manager, counting);
         await WaitUntilAsync(() => backplane.IsConnected, "the backplane to connect");
         return node;
