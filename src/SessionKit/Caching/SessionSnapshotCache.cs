@@ -46,7 +46,12 @@ internal sealed class SessionSnapshotCache
             && now.UtcTicks < entry.ValidUntilTicks
             && entry.Session.IsLiveAt(now))
         {
-            entry.LastUsedTicks = now.UtcTicks;
+            // Write only when the millisecond moved: hot entries read by many threads stay unshared in cache lines.
+            if (entry.LastUsedTicks != now.UtcTicks)
+            {
+                entry.LastUsedTicks = now.UtcTicks;
+            }
+
             session = entry.Session;
             return true;
         }
