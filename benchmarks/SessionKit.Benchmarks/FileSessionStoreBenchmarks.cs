@@ -66,6 +66,7 @@ public class FileSessionStoreBenchmarks
         }
 
         _store.CreateAsync(_template, _now).Sync();
+        FlushFileSystem();
         _storedFile = Directory.EnumerateFiles(_directory, "*.json", SearchOption.AllDirectories)
             .Single(f => SessionSerializer.Deserialize(File.ReadAllBytes(f)).Id == "bench-hot");
 
@@ -76,6 +77,16 @@ public class FileSessionStoreBenchmarks
 
     [GlobalCleanup]
     public void Cleanup() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>Writes back the warm-up's unflushed files now, so their writeback does not land in the measurements.</summary>
+    internal static void FlushFileSystem()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            using var sync = System.Diagnostics.Process.Start("sync");
+            sync?.WaitForExit();
+        }
+    }
 
     [Benchmark(Baseline = true, Description = "raw temp write + fsync + rename (baseline)")]
     [BenchmarkCategory("write")]
@@ -157,6 +168,8 @@ public class FileSessionStoreSweepBenchmarks
                 _loader.CreateAsync(NewSession(i, expired: false), _now).Sync();
             }
         }
+
+        FileSessionStoreBenchmarks.FlushFileSystem();
     }
 
     [IterationSetup(Target = nameof(Sweep))]
@@ -166,6 +179,8 @@ public class FileSessionStoreSweepBenchmarks
         {
             _loader.CreateAsync(NewSession(i, expired: true), _now - TimeSpan.FromHours(2)).Sync();
         }
+
+        FileSessionStoreBenchmarks.FlushFileSystem();
     }
 
     [GlobalCleanup]
