@@ -1,25 +1,35 @@
-using System.Runtime.CompilerServices;
+using System.Reflection;
 
 namespace SessionKit.Tests;
 
-/// <summary>Locates the repository from this source file's compile-time path (test output may live outside the tree).</summary>
+/// <summary>
+/// Locates the repository. The build stamps its root into the test assembly (tests/Directory.Build.props), because
+/// compile-time source paths are mapped to <c>/_/</c> in CI builds and test output may live outside the tree.
+/// </summary>
 public static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 
-    private static string FindRoot([CallerFilePath] string sourceFile = "")
+    private static string FindRoot()
     {
-        var directory = Path.GetDirectoryName(sourceFile);
-        for (var i = 0; i < 10 && directory is not null; i++)
+        var stamped = typeof(RepositoryPaths).Assembly
+            .GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "SessionKit.RepositoryRoot")?.Value;
+        var candidates = new[] { stamped, AppContext.BaseDirectory, Directory.GetCurrentDirectory() };
+        foreach (var start in candidates)
         {
-            if (File.Exists(Path.Combine(directory, "SessionKit.sln")))
+            var directory = start;
+            for (var i = 0; i < 12 && !string.IsNullOrEmpty(directory); i++)
             {
-                return directory;
-            }
+                if (File.Exists(Path.Combine(directory, "SessionKit.sln")))
+                {
+                    return directory;
+                }
 
-            directory = Path.GetDirectoryName(directory);
+                directory = Path.GetDirectoryName(directory);
+            }
         }
 
-        throw new InvalidOperationException($"SessionKit.sln not found above {sourceFile}.");
+        throw new InvalidOperationException($"SessionKit.sln not found above {stamped ?? "(no stamped root)"}, {AppContext.BaseDirectory} or the working directory.");
     }
 }
