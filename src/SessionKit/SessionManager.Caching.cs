@@ -19,7 +19,6 @@ public sealed partial class SessionManager
     private ISessionBackplane? _backplane;
     private IDisposable? _backplaneSubscription;
     private CancellationToken _cacheToken;
-    private CancellationTokenRegistration _cachingDisposal;
     private ConcurrentDictionary<string, PendingTouch>? _pendingTouches;
     private int _pendingTouchCount;
     private ITimer? _touchTimer;
@@ -91,8 +90,6 @@ public sealed partial class SessionManager
             _touchTimer = _time.CreateTimer(static state => ((SessionManager)state!).StartTouchFlush(all: true), this, options.TouchFlushInterval, options.TouchFlushInterval);
         }
 
-        // Runs when the manager is disposed (DisposeAsync cancels this token first): flush pending touches, unsubscribe.
-        _cachingDisposal = _cacheToken.UnsafeRegister(static state => ((SessionManager)state!).DisposeCaching(), this);
         CacheLog.CacheEnabled(_logger, options.MaxEntries, options.EntryDuration.TotalSeconds, _backplane.GetType().Name, _backplane.IsConnected);
     }
 
@@ -182,7 +179,8 @@ public sealed partial class SessionManager
         }
     }
 
-    private void DisposeCaching()
+    /// <summary>Stops the cache when the manager is disposed: unsubscribes, then persists pending touches (bounded by <see cref="SessionCacheOptions.DisposeFlushTimeout"/>).</summary>
+    private async Task DisposeCachingAsync()
     {
         if (Interlocked.Exchange(ref _cachingDisposed, 1) != 0)
         {
@@ -191,25 +189,26 @@ public sealed partial class SessionManager
 
         _touchTimer?.Dispose();
         _backplaneSubscription?.Dispose();
-        if (_pendingTouches is not null && _cacheOptions is { } options)
+        if (_pendingTouches is null || _cacheOptions is not { } options)
         {
-            // Runs on the disposing path (a thread-pool thread under DisposeAsync): bounded by DisposeFlushTimeout.
-            using var timeout = new CancellationTokenSource(options.DisposeFlushTimeout);
-            try
-            {
-                Task running;
-                lock (_touchFlushLock)
-                {
-                    running = _touchFlush;
-                }
+            return;
+        }
 
-                running.Wait(options.DisposeFlushTimeout);
-                FlushTouchesAsync(all: true, timeout.Token).Wait(options.DisposeFlushTimeout);
-            }
-            catch (AggregateException ex)
+        using var timeout = new CancellationTokenSource(options.DisposeFlushTimeout, _time);
+        try
+        {
+            Task running;
+            lock (_touchFlushLock)
             {
-                CacheLog.TouchFlushFailed(_logger, PendingTouchCount, ex.InnerException ?? ex);
+                running = _touchFlush;
             }
+
+            await running.WaitAsync(timeout.Token).ConfigureAwait(false);
+            await FlushTouchesAsync(all: true, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            CacheLog.TouchFlushFailed(_logger, PendingTouchCount, ex);
         }
     }
 

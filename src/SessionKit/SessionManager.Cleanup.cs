@@ -43,8 +43,12 @@ public sealed partial class SessionManager
         return total;
     }
 
-    /// <summary>Stops the background cleanup and waits for a sweep in progress to finish.</summary>
-    /// <returns>A task that completes when the cleanup has stopped.</returns>
+    /// <summary>
+    /// Stops the background cleanup and waits for a sweep in progress to finish; with the restore-on-miss cache, also
+    /// stops following the backplane and persists pending write-behind touches (bounded by
+    /// <see cref="Caching.SessionCacheOptions.DisposeFlushTimeout"/>).
+    /// </summary>
+    /// <returns>A task that completes when the manager has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -62,10 +66,14 @@ public sealed partial class SessionManager
 
         await _disposing.CancelAsync().ConfigureAwait(false);
         await running.ConfigureAwait(false);
+        await DisposeCachingAsync().ConfigureAwait(false);
         _disposing.Dispose();
     }
 
-    /// <summary>Stops the background cleanup and waits (briefly, at most 10 seconds) for a sweep in progress.</summary>
+    /// <summary>
+    /// Stops the background cleanup and waits (briefly, at most 10 seconds) for a sweep in progress; with the
+    /// restore-on-miss cache, also persists pending write-behind touches. Prefer <see cref="DisposeAsync"/>.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -83,6 +91,7 @@ public sealed partial class SessionManager
 
         _disposing.Cancel();
         running.Wait(TimeSpan.FromSeconds(10));
+        DisposeCachingAsync().GetAwaiter().GetResult();
         _disposing.Dispose();
     }
 

@@ -74,6 +74,22 @@ public sealed class WriteBehindTouchTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task WriteBehind_SynchronousDispose_FlushesThePendingSlideToo()
+    {
+        var session = await SeedAsync();
+        _time.Advance(TimeSpan.FromMinutes(3));
+        var manager = CreateManager();
+        await manager.GetAsync(session.Id);
+        manager.PendingTouchCount.Should().Be(1);
+
+        manager.Dispose();
+
+        _store.Touches.Should().Be(1);
+        manager.PendingTouchCount.Should().Be(0);
+        (await _memory.GetAsync(session.Id, _time.GetUtcNow()))!.LastAccessedAt.Should().Be(Start + TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
     public async Task WriteBehind_TenThousandReadsOverTenMinutes_WriteOncePerTouchWindow()
     {
         var manager = CreateManager();
