@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace SessionKit.Tests.Caching;
 
 /// <summary>Two and three managers, each with its own connections, sharing one Redis through the store and the backplane.</summary>
-public sealed class RedisBackplaneTests(RedisTestServer redis, ITestOutputHelper output) : IClassFixture<RedisTestServer>, IAsyncLifetime
+public sealed class RedisBackplaneTests(RedisTestServer redis) : IClassFixture<RedisTestServer>, IAsyncLifetime
 {
     private readonly string _prefix = RedisTestServer.NewPrefix();
     private readonly List<RedisNode> _nodes = [];
@@ -99,41 +99,21 @@ public sealed class RedisBackplaneTests(RedisTestServer redis, ITestOutputHelper
     }
 
     [Fact]
-    public async Task Invalidation_Latency_IsMeasuredAndReported()
+    public async Task DeleteOnA_RepeatedWhileBCachesTheSession_EveryInvalidationReachesBAndBThenNeverServesIt()
     {
+        // Latency is measured by the benchmark (benchmarks/SessionKit.Caching.Benchmarks -- latency); this checks delivery.
         var a = await NodeAsync();
         var b = await NodeAsync();
-        const int Rounds = 300;
-        var latencies = new double[Rounds];
-        var publishToReceive = new double[Rounds];
-        for (var i = 0; i < Rounds; i++)
+        for (var i = 0; i < 200; i++)
         {
             var session = await a.Manager.CreateAsync();
-            await b.Manager.GetAsync(session.Id);
+            (await b.Manager.GetAsync(session.Id)).Status.Should().Be(SessionLookupStatus.Found);
             var listener = new RedisNode.Listener(session.Id);
             using var subscription = b.Backplane.Subscribe(listener);
-            var started = Stopwatch.GetTimestamp();
             await a.Manager.DeleteAsync(session.Id);
-            var returned = Stopwatch.GetTimestamp();
-            await listener.Heard.Task.WaitAsync(TimeSpan.FromSeconds(5));
-            var received = listener.ReceivedAt;
-            latencies[i] = Stopwatch.GetElapsedTime(started, received).TotalMilliseconds;
-            publishToReceive[i] = Math.Max(0, Stopwatch.GetElapsedTime(returned, received).TotalMilliseconds);
-            (await b.Manager.GetAsync(session.Id)).Status.Should().Be(SessionLookupStatus.NotFound);
+            await listener.Heard.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            (await b.Manager.GetAsync(session.Id)).Status.Should().Be(SessionLookupStatus.NotFound, "round {0}", i);
         }
-
-        Array.Sort(latencies);
-        Array.Sort(publishToReceive);
-        var p50 = latencies[Rounds / 2];
-        var p99 = latencies[(int)(Rounds * 0.99)];
-        var report = $"invalidation latency, delete on A -> B invalidated, {Rounds} rounds on loopback: p50 {p50:F3} ms, p99 {p99:F3} ms, max {latencies[^1]:F3} ms; "
-            + $"after DeleteAsync returned: p50 {publishToReceive[Rounds / 2]:F3} ms, p99 {publishToReceive[(int)(Rounds * 0.99)]:F3} ms";
-        output.WriteLine(report);
-        File.AppendAllText(Path.Combine(Path.GetTempPath(), "sessionkit-invalidation-latency.txt"), report + Environment.NewLine);
-
-        // The target is 10 ms on an idle loopback (measured 6.4 ms); the assertion leaves room for a loaded 2-core CI machine.
-        p50.Should().BeLessThan(50);
-        p99.Should().BeLessThan(500);
     }
 
     [Fact]
