@@ -3,7 +3,9 @@ namespace SessionKit.Caching;
 /// <summary>
 /// Fans application notifications out to the subscribers of one session, or of every session, on every node that
 /// shares the <see cref="ISessionBackplane"/>. Delivery is at most once and never blocks the publisher: each
-/// subscriber has a bounded buffer and a subscriber that falls behind is dropped.
+/// subscriber has a bounded buffer and a subscriber that falls behind is dropped. A session's subscriptions close
+/// (<see cref="SessionSubscription.IsSessionEnded"/>) when the session is deleted, expires or is rotated, so a
+/// logged-out session stops receiving.
 /// </summary>
 public interface ISessionBroadcaster
 {

@@ -179,6 +179,26 @@ public sealed class SessionBroadcaster : ISessionBroadcaster, IAsyncDisposable, 
         }
     }
 
+    private void EndSession(string sessionId)
+    {
+        SessionSubscription[]? ended;
+        lock (_lock)
+        {
+            if (_bySession.Remove(sessionId, out ended))
+            {
+                foreach (var subscription in ended)
+                {
+                    subscription.MarkSessionEnded();
+                }
+            }
+        }
+
+        foreach (var subscription in ended ?? [])
+        {
+            subscription.Close();
+        }
+    }
+
     private void Unsubscribe(SessionSubscription subscription)
     {
         lock (_lock)
@@ -206,6 +226,13 @@ public sealed class SessionBroadcaster : ISessionBroadcaster, IAsyncDisposable, 
     {
         public void OnMessage(SessionBackplaneMessage message)
         {
+            if (message.IsTerminal && message.SessionId is { } ended)
+            {
+                // Deleted, expired or rotated away, on any node: a logged-out session must stop receiving.
+                owner.EndSession(ended);
+                return;
+            }
+
             if (message.Action == SessionBackplaneAction.Notification && message.Payload is { } payload
                 && !string.Equals(message.SourceId, owner._nodeId, StringComparison.Ordinal) && Volatile.Read(ref owner._disposed) == 0)
             {

@@ -8,6 +8,7 @@ public sealed class SessionSubscription : IDisposable
     private readonly Channel<SessionNotification> _channel;
     private readonly Action<SessionSubscription> _unsubscribe;
     private int _closed;
+    private int _sessionEnded;
 
     internal SessionSubscription(string? sessionId, int capacity, Action<SessionSubscription> unsubscribe)
     {
@@ -24,11 +25,20 @@ public sealed class SessionSubscription : IDisposable
     /// <summary>Gets the session subscribed to; <see langword="null"/> for every notification.</summary>
     public string? SessionId { get; }
 
-    /// <summary>Gets the notifications; it completes when the subscription is disposed, dropped or the broadcaster closes.</summary>
+    /// <summary>
+    /// Gets the notifications; it completes when the subscription is disposed, dropped, its session ends or the
+    /// broadcaster closes.
+    /// </summary>
     public ChannelReader<SessionNotification> Reader => _channel.Reader;
 
     /// <summary>Gets a value indicating whether the broadcaster dropped this subscriber because its buffer was full.</summary>
     public bool IsDropped { get; private set; }
+
+    /// <summary>
+    /// Gets a value indicating whether the subscription was closed because its session ended: deleted (logged out),
+    /// expired or rotated to a new id, on this node or another. Subscribe again with the new id after a rotation.
+    /// </summary>
+    public bool IsSessionEnded => Volatile.Read(ref _sessionEnded) != 0;
 
     /// <summary>Stops the subscription; notifications already buffered can still be read.</summary>
     public void Dispose()
@@ -61,6 +71,9 @@ public sealed class SessionSubscription : IDisposable
 
         return false;
     }
+
+    /// <summary>Records that the session ended; set before <see cref="Close"/> so a reader that sees completion sees it.</summary>
+    internal void MarkSessionEnded() => Volatile.Write(ref _sessionEnded, 1);
 
     internal bool Close()
     {

@@ -117,6 +117,25 @@ public sealed class RedisBackplaneTests(RedisTestServer redis) : IClassFixture<R
     }
 
     [Fact]
+    public async Task LogoutOnA_ClosesTheSessionsBroadcastSubscriptionsOnB()
+    {
+        var a = await NodeAsync();
+        var b = await NodeAsync();
+        using var broadcaster = new SessionBroadcaster(b.Backplane);
+        var session = await a.Manager.CreateAsync();
+        var other = await a.Manager.CreateAsync();
+        using var subscription = broadcaster.Subscribe(session.Id);
+        using var bystander = broadcaster.Subscribe(other.Id);
+
+        await a.Manager.DeleteAsync(session.Id);
+
+        await subscription.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        subscription.IsSessionEnded.Should().BeTrue();
+        bystander.Reader.Completion.IsCompleted.Should().BeFalse();
+        bystander.IsSessionEnded.Should().BeFalse();
+    }
+
+    [Fact]
     public async Task PubSubKilled_DeleteOnAWhileBIsCutOff_IsNeverServedStaleByB()
     {
         var a = await NodeAsync();

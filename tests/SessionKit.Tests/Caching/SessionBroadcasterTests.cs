@@ -131,4 +131,44 @@ public sealed class SessionBroadcasterTests : IDisposable
 
         Drain(subscription).Should().ContainSingle();
     }
+
+    [Fact]
+    public async Task SessionDeletedRotatedOrExpired_ClosesItsSubscriptions_OnlyThose()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddSessions(o => o.EnableBackgroundCleanup = false).AddSessionBroadcaster();
+        await using var provider = services.BuildServiceProvider();
+        var manager = provider.GetRequiredService<SessionManager>();
+        var broadcaster = provider.GetRequiredService<ISessionBroadcaster>();
+        var deleted = await manager.CreateAsync();
+        var rotated = await manager.CreateAsync();
+        var expiring = await manager.CreateAsync(new SessionCreateOptions { IdleTimeout = TimeSpan.FromMinutes(1) });
+        var untouched = await manager.CreateAsync();
+        using var onDeleted = broadcaster.Subscribe(deleted.Id);
+        using var onRotated = broadcaster.Subscribe(rotated.Id);
+        using var onExpired = broadcaster.Subscribe(expiring.Id);
+        using var onUntouched = broadcaster.Subscribe(untouched.Id);
+        using var everyone = broadcaster.Subscribe(null);
+
+        await manager.DeleteAsync(deleted.Id);
+        await manager.RotateAsync(rotated.Id);
+        time.Advance(TimeSpan.FromMinutes(2));
+        await manager.CleanupExpiredAsync();
+
+        foreach (var ended in new[] { onDeleted, onRotated, onExpired })
+        {
+            ended.IsSessionEnded.Should().BeTrue();
+            await ended.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        onUntouched.IsSessionEnded.Should().BeFalse();
+        everyone.IsSessionEnded.Should().BeFalse();
+        await broadcaster.PublishAsync(untouched.Id, "still here");
+        Drain(onUntouched).Should().ContainSingle().Which.Payload.Should().Be("still here");
+        Drain(everyone).Should().ContainSingle();
+        await broadcaster.PublishAsync(deleted.Id, "after logout");
+        Drain(onDeleted).Should().BeEmpty();
+    }
 }
