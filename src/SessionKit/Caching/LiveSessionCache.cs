@@ -119,6 +119,15 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
             }
         }
 
+        // An activation may have finished between the caller's miss and this registration (it adds its object, then
+        // leaves the activations): use that object rather than activating the same session again.
+        if (_entries.TryGetValue(session.Id, out var existing))
+        {
+            _activations.TryRemove(KeyValuePair.Create(session.Id, mine));
+            mine.Completion.TrySetResult(existing);
+            return mine.Completion.Task;
+        }
+
         _ = RunActivationAsync(mine, session);
         return mine.Completion.Task;
     }

@@ -88,6 +88,16 @@ internal sealed class SessionSnapshotCache
             }
         }
 
+        // A load may have finished between the caller's miss and this registration (it inserts, then leaves the
+        // flights): serve what it cached rather than loading the same id again.
+        if (TryGet(id, now, out var cached))
+        {
+            _flights.TryRemove(KeyValuePair.Create(id, mine));
+            mine.Completion.TrySetResult(cached);
+            joined = true;
+            return mine.Completion.Task;
+        }
+
         joined = false;
         _ = RunAsync(mine, id, now, load, state, loadToken);
         return mine.Completion.Task;
