@@ -122,7 +122,16 @@ public sealed partial class SessionManager
         Exception? failure = null;
         foreach (var (id, touch) in pending)
         {
-            if ((!all && touch.Accesses < threshold) || !pending.TryRemove(KeyValuePair.Create(id, touch)))
+            if (!all && touch.Accesses < threshold)
+            {
+                continue;
+            }
+
+            // Carry the slide in the cached snapshot before it leaves the pending set: a read while it is being written
+            // must not find a touch due again and record a second one for the same window. If the write fails, the
+            // pending touch is put back below, so nothing is lost.
+            _cache?.Touched(id, new DateTimeOffset(touch.LatestTicks, TimeSpan.Zero));
+            if (!pending.TryRemove(KeyValuePair.Create(id, touch)))
             {
                 continue;
             }
