@@ -29,7 +29,7 @@ public sealed partial class SessionManager
         _metrics.CacheMisses.Add(1);
 
         // One load per id on this node; it runs under the manager's token, each caller waits under its own.
-        var load = cache.GetOrLoadAsync(id, now, static (manager, i, n, t) => manager.LoadFromStoreAsync(i, n, t), this, _cacheToken, out _);
+        var load = cache.GetOrLoadAsync(id, now, static (manager, i, n, t) => manager.LoadFromStoreAsync(i, n, t), this, _cacheToken);
         var session = await load.WaitAsync(cancellationToken).ConfigureAwait(false);
         return session is not null && session.IsLiveAt(now) ? WithPendingTouch(id, session) : null;
     }

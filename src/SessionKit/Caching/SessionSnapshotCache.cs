@@ -69,15 +69,13 @@ internal sealed class SessionSnapshotCache
         DateTimeOffset now,
         Func<TState, string, DateTimeOffset, CancellationToken, ValueTask<Session?>> load,
         TState state,
-        CancellationToken loadToken,
-        out bool joined)
+        CancellationToken loadToken)
     {
         Flight? mine = null;
         while (true)
         {
             if (_flights.TryGetValue(id, out var existing))
             {
-                joined = true;
                 return existing.Completion.Task;
             }
 
@@ -94,11 +92,9 @@ internal sealed class SessionSnapshotCache
         {
             _flights.TryRemove(KeyValuePair.Create(id, mine));
             mine.Completion.TrySetResult(cached);
-            joined = true;
             return mine.Completion.Task;
         }
 
-        joined = false;
         _ = RunAsync(mine, id, now, load, state, loadToken);
         return mine.Completion.Task;
     }

@@ -223,7 +223,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
         var v1 = await SeedAsync();
         var v2 = v1 with { Version = 2 };
         var gate = new TaskCompletionSource();
-        var load = cache.GetOrLoadAsync(v1.Id, Start, async (g, _, _, _) => { await g.Task; return (Session?)v1; }, gate, CancellationToken.None, out _);
+        var load = cache.GetOrLoadAsync(v1.Id, Start, async (g, _, _, _) => { await g.Task; return (Session?)v1; }, gate, CancellationToken.None);
 
         cache.Put(v2, Start);
         gate.SetResult();
