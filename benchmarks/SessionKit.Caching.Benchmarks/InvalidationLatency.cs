@@ -150,9 +150,8 @@ internal static class InvalidationLatency
             var backplane = new RedisSessionBackplane(Options.Create(new RedisSessionBackplaneOptions { Configuration = configuration, Channel = "bench:backplane" }));
             var manager = new SessionManager(
                 store,
-                Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }),
-                backplane: backplane,
-                cacheOptions: Options.Create(new SessionCacheOptions { Enabled = true }));
+                Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false, Cache = new SessionCacheOptions { Enabled = true } }),
+                backplane: backplane);
             var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 10;
             while (!backplane.IsConnected && Stopwatch.GetTimestamp() < deadline)
             {

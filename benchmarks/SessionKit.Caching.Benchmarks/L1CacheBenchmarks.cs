@@ -32,9 +32,13 @@ public class L1CacheBenchmarks
 
         _cached = new SessionManager(
             _store,
-            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false, IdleTimeout = TimeSpan.FromHours(1) }),
-            backplane: _backplane,
-            cacheOptions: Options.Create(new SessionCacheOptions { Enabled = true, EntryDuration = TimeSpan.FromHours(1) }));
+            Options.Create(new SessionKitOptions
+            {
+                EnableBackgroundCleanup = false,
+                IdleTimeout = TimeSpan.FromHours(1),
+                Cache = new SessionCacheOptions { Enabled = true, EntryDuration = TimeSpan.FromHours(1) },
+            }),
+            backplane: _backplane);
         _id = _cached.CreateAsync(new SessionCreateOptions().WithState("cart", new[] { "book", "pen" })).AsTask().GetAwaiter().GetResult().Id;
         _cached.GetAsync(_id).AsTask().GetAwaiter().GetResult();
     }

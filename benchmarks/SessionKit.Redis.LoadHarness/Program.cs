@@ -85,7 +85,7 @@ foreach (var callers in settings.Callers)
     }
 
     var perSecond = totals.Select(t => t / settings.Rounds).ToArray();
-    var (reads, writes) = await HotSessionWritesAsync(multiplexer, manager, callers, settings.Duration);
+    var (reads, writes) = await HotSessionWritesAsync(multiplexer, store, manager, callers, settings.Duration);
     var benchmark = await server.RedisBenchmarkGetAsync(callers);
     rows.Add([
         callers.ToString(CultureInfo.InvariantCulture),
@@ -154,13 +154,13 @@ static async Task<long> RunAsync(Func<int, Task> access, int callers, TimeSpan d
     return total;
 }
 
-static async Task<(long Reads, long Writes)> HotSessionWritesAsync(IConnectionMultiplexer multiplexer, SessionManager manager, int callers, TimeSpan duration)
+static async Task<(long Reads, long Writes)> HotSessionWritesAsync(IConnectionMultiplexer multiplexer, ISessionStore store, SessionManager manager, int callers, TimeSpan duration)
 {
     // One hot session, last slid outside the touch threshold: every caller hammers it for the duration.
     var template = await CreateSessionAsync(manager, 0);
     var stale = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) - TimeSpan.FromMinutes(3);
     var hot = template with { Id = System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), CreatedAt = stale, LastAccessedAt = stale };
-    await manager.Store.CreateAsync(hot, stale);
+    await store.CreateAsync(hot, stale);
     var db = multiplexer.GetDatabase();
     await db.ExecuteAsync("CONFIG", "RESETSTAT");
     var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);

@@ -113,7 +113,7 @@ public sealed record Session
     /// <param name="idleTimeout">The idle window.</param>
     /// <param name="absoluteExpiresAt">The absolute cap, if any.</param>
     /// <returns>The earlier of the sliding expiry and the absolute cap.</returns>
-    public static DateTimeOffset ComputeExpiry(DateTimeOffset lastAccessedAt, TimeSpan idleTimeout, DateTimeOffset? absoluteExpiresAt)
+    internal static DateTimeOffset ComputeExpiry(DateTimeOffset lastAccessedAt, TimeSpan idleTimeout, DateTimeOffset? absoluteExpiresAt)
     {
         var sliding = lastAccessedAt + idleTimeout;
         return absoluteExpiresAt is { } cap && cap < sliding ? cap : sliding;

@@ -181,11 +181,35 @@ public sealed class SessionChanges
         return this;
     }
 
-    /// <summary>Applies this change set to a snapshot. Stores that merge in process use this so every store merges alike.</summary>
+    /// <summary>
+    /// Applies this change set to a snapshot and checks the result's state size: the one merge the in-process stores
+    /// share, so they merge alike.
+    /// </summary>
+    /// <param name="current">The current snapshot (live, version already checked).</param>
+    /// <param name="now">The access time; <see cref="Session.LastAccessedAt"/> never moves backwards.</param>
+    /// <param name="maxStateBytes">The largest state the result may have.</param>
+    /// <returns>The new snapshot, with <see cref="Session.Version"/> incremented.</returns>
+    /// <exception cref="SessionStateTooLargeException">The merged state exceeds <paramref name="maxStateBytes"/>.</exception>
+    internal Session ApplyWithinLimit(Session current, DateTimeOffset now, long maxStateBytes)
+    {
+        var updated = ApplyTo(current, now);
+        if (_state is not null)
+        {
+            var size = updated.GetStateSize();
+            if (size > maxStateBytes)
+            {
+                throw new SessionStateTooLargeException(size, maxStateBytes);
+            }
+        }
+
+        return updated;
+    }
+
+    /// <summary>Applies this change set to a snapshot.</summary>
     /// <param name="current">The current snapshot (live, version already checked).</param>
     /// <param name="now">The access time; <see cref="Session.LastAccessedAt"/> never moves backwards.</param>
     /// <returns>The new snapshot, with <see cref="Session.Version"/> incremented.</returns>
-    public Session ApplyTo(Session current, DateTimeOffset now)
+    internal Session ApplyTo(Session current, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(current);
         return current with

@@ -52,4 +52,15 @@ public sealed class SessionKitOptions
     /// <summary>Gets or sets how long an old id keeps resolving to the new session after a rotation.</summary>
     /// <value>Default 30 seconds. Must not be negative; zero kills the old id at once.</value>
     public TimeSpan RotationGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how long a rotation, or a write that reaches an id while a rotation moves its session, keeps
+    /// retrying under contention before it answers <see cref="SessionRotateStatus.Busy"/> (or, for a write, gives up).
+    /// </summary>
+    /// <value>Default 5 seconds.</value>
+    public TimeSpan RotationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the restore-on-miss cache options (configuration section <c>SessionKit:Cache</c>).</summary>
+    /// <value>Default: a cache that is off (<see cref="Caching.SessionCacheOptions.Enabled"/> is <see langword="false"/>); <c>AddSessionCache()</c> turns it on.</value>
+    public Caching.SessionCacheOptions Cache { get; set; } = new();
 }

@@ -189,7 +189,7 @@ public abstract class SessionSecurityConformanceTests : IAsyncLifetime
         var rotate = await manager.RotateAsync(session.Id, context: Mallory);
 
         update.Status.Should().Be(SessionUpdateStatus.Rejected);
-        rotate.Status.Should().Be(SessionLookupStatus.Rejected);
+        rotate.Status.Should().Be(SessionRotateStatus.Rejected);
         var stored = await Store.GetAsync(session.Id, Time.GetUtcNow());
         stored!.Metadata.Should().NotContainKey("owned");
         stored.Version.Should().Be(1);
@@ -413,8 +413,8 @@ public abstract class SessionSecurityConformanceTests : IAsyncLifetime
         var session = await manager.CreateAsync();
         await manager.RotateAsync(session.Id);
 
-        (await manager.RotateAsync(session.Id)).Status.Should().Be(SessionLookupStatus.NotFound);
-        (await manager.RotateAsync(SessionIds.Generate())).Status.Should().Be(SessionLookupStatus.NotFound);
+        (await manager.RotateAsync(session.Id)).Status.Should().Be(SessionRotateStatus.NotFound);
+        (await manager.RotateAsync(SessionIds.Generate())).Status.Should().Be(SessionRotateStatus.NotFound);
     }
 
     // ---- anti-resurrection --------------------------------------------------------------------------------------

@@ -21,8 +21,7 @@ public static class SessionCacheBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddOptions<SessionCacheOptions>().Configure(static o => o.Enabled = true).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SessionCacheOptions>, SessionCacheOptionsValidator>());
+        services.AddOptions<SessionKitOptions>().Configure(static o => o.Cache.Enabled = true);
         services.TryAddSingleton<ISessionBackplane, InProcessSessionBackplane>();
         return builder;
     }
@@ -35,7 +34,7 @@ public static class SessionCacheBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(configure);
         builder.AddSessionCache();
-        builder.Services.Configure(configure);
+        builder.Services.Configure<SessionKitOptions>(o => configure(o.Cache));
         return builder;
     }
 
@@ -47,7 +46,7 @@ public static class SessionCacheBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         builder.AddSessionCache();
-        builder.Services.AddOptions<SessionCacheOptions>().Bind(configuration);
+        builder.Services.AddOptions<SessionKitOptions>().Configure(o => configuration.Bind(o.Cache));
         return builder;
     }
 
@@ -89,7 +88,8 @@ public static class SessionCacheBuilderExtensions
 
         services.TryAddSingleton<ISessionActivator<T>, TActivator>();
         services.TryAddSingleton(sp => new LiveSessionCache<T>(
-            sp.GetRequiredService<SessionManager>(),
+            sp.GetRequiredService<ISessionManager>(),
+            sp.GetRequiredService<SessionManager>().Caching,
             sp.GetRequiredService<ISessionActivator<T>>(),
             Options.Options.Create(sp.GetRequiredService<IOptionsMonitor<LiveSessionOptions>>().Get(name))));
         services.TryAddSingleton<ILiveSessionCache<T>>(static sp => sp.GetRequiredService<LiveSessionCache<T>>());

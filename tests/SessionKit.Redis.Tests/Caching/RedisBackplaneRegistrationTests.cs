@@ -22,7 +22,7 @@ public sealed class RedisBackplaneRegistrationTests(RedisTestServer redis) : ICl
 
         backplane.Should().BeOfType<RedisSessionBackplane>();
         options.Configuration.Should().Be(redis.Configuration);
-        provider.GetRequiredService<IOptions<SessionCacheOptions>>().Value.Enabled.Should().BeTrue();
+        provider.GetRequiredService<IOptions<SessionKitOptions>>().Value.Cache.Enabled.Should().BeTrue();
         await RedisNode.WaitUntilAsync(() => backplane.IsConnected, "the backplane to connect");
         var manager = provider.GetRequiredService<ISessionManager>();
         var session = await manager.CreateAsync();

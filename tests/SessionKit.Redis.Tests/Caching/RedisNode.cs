@@ -37,9 +37,9 @@ internal sealed class RedisNode : IAsyncDisposable
         var cache = new SessionCacheOptions { Enabled = true, WriteBehindTouches = false };
         configure?.Invoke(cache);
         var counting = new CountingSessionStore(store);
-        var managerOptions = new SessionKitOptions { EnableBackgroundCleanup = false };
+        var managerOptions = new SessionKitOptions { EnableBackgroundCleanup = false, Cache = cache };
         configureManager?.Invoke(managerOptions);
-        var manager = new SessionManager(counting, Options.Create(managerOptions), backplane: backplane, cacheOptions: Options.Create(cache));
+        var manager = new SessionManager(counting, Options.Create(managerOptions), backplane: backplane);
         var node = new RedisNode(store, backplane, manager, counting);
         await WaitUntilAsync(() => backplane.IsConnected, "the backplane to connect");
         return node;

@@ -44,8 +44,8 @@ public sealed class RedisRestoreOnMissTests(RedisTestServer redis, ITestOutputHe
         var b = await NodeAsync();
         var activatorA = new CountingActivator();
         var activatorB = new CountingActivator();
-        var liveA = new LiveSessionCache<Connection>(a.Manager, activatorA);
-        var liveB = new LiveSessionCache<Connection>(b.Manager, activatorB);
+        var liveA = new LiveSessionCache<Connection>(a.Manager, a.Manager.Caching, activatorA);
+        var liveB = new LiveSessionCache<Connection>(b.Manager, b.Manager.Caching, activatorB);
         _owned.Add(liveA);
         _owned.Add(liveB);
         var session = await SeedAsync();

@@ -26,17 +26,16 @@ public sealed class LiveSessionCacheTests : IAsyncDisposable
     {
         var manager = new SessionManager(
             store ?? _memory,
-            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }),
+            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false, Cache = new SessionCacheOptions { Enabled = cache, WriteBehindTouches = false } }),
             _time,
-            backplane: _backplane,
-            cacheOptions: Options.Create(new SessionCacheOptions { Enabled = cache, WriteBehindTouches = false }));
+            backplane: _backplane);
         _owned.Add(manager);
         return manager;
     }
 
     private LiveSessionCache<Connection> Live(SessionManager manager, Activator activator, int capacity = 1000)
     {
-        var live = new LiveSessionCache<Connection>(manager, activator, Options.Create(new LiveSessionOptions { Capacity = capacity }));
+        var live = new LiveSessionCache<Connection>(manager, manager.Caching, activator, Options.Create(new LiveSessionOptions { Capacity = capacity }));
         _owned.Add(live);
         return live;
     }
@@ -226,7 +225,7 @@ public sealed class LiveSessionCacheTests : IAsyncDisposable
     public async Task Dispose_DisposesEveryLiveObject()
     {
         var manager = Manager();
-        var live = new LiveSessionCache<Connection>(manager, new Activator());
+        var live = new LiveSessionCache<Connection>(manager, manager.Caching, new Activator());
         var session = await manager.CreateAsync();
         var connection = (await live.GetAsync(session.Id)).Live!.Value;
 

@@ -17,9 +17,9 @@ public sealed class SessionCacheRegistrationTests
 
         var manager = provider.GetRequiredService<SessionManager>();
 
-        manager.Cache.Should().NotBeNull();
+        manager.Caching.Cache.Should().NotBeNull();
         provider.GetRequiredService<ISessionBackplane>().Should().BeOfType<InProcessSessionBackplane>();
-        provider.GetRequiredService<IOptions<SessionCacheOptions>>().Value.MaxEntries.Should().Be(50);
+        provider.GetRequiredService<IOptions<SessionKitOptions>>().Value.Cache.MaxEntries.Should().Be(50);
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed class SessionCacheRegistrationTests
         services.AddSessions(o => o.EnableBackgroundCleanup = false);
         await using var provider = services.BuildServiceProvider();
 
-        provider.GetRequiredService<SessionManager>().Cache.Should().BeNull();
+        provider.GetRequiredService<SessionManager>().Caching.Cache.Should().BeNull();
     }
 
     [Fact]
@@ -40,6 +40,6 @@ public sealed class SessionCacheRegistrationTests
         services.AddSessions(o => o.EnableBackgroundCleanup = false).AddSessionCache();
         await using var provider = services.BuildServiceProvider();
 
-        provider.GetRequiredService<SessionManager>().Cache.Should().BeNull();
+        provider.GetRequiredService<SessionManager>().Caching.Cache.Should().BeNull();
     }
 }

@@ -33,11 +33,10 @@ public sealed class SessionCacheTests : IAsyncDisposable
         configure?.Invoke(cache);
         var manager = new SessionManager(
             store ?? _store,
-            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }),
+            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false, Cache = cache }),
             _time,
             meterFactory: meters,
-            backplane: backplane ?? _backplane,
-            cacheOptions: Options.Create(cache));
+            backplane: backplane ?? _backplane);
         _managers.Add(manager);
         return manager;
     }
@@ -109,7 +108,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
     {
         var manager = CreateManager(store: _memory);
 
-        manager.Cache.Should().BeNull();
+        manager.Caching.Cache.Should().BeNull();
         (await manager.CreateAsync()).Id.Should().NotBeNull();
     }
 
@@ -122,7 +121,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
         await manager.GetAsync(session.Id);
         await manager.GetAsync(session.Id);
 
-        manager.Cache.Should().BeNull();
+        manager.Caching.Cache.Should().BeNull();
         _store.Gets.Should().Be(2);
     }
 
@@ -298,7 +297,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
         await manager.GetAsync(session.Id);
 
         _store.Gets.Should().Be(2);
-        manager.Cache!.Count.Should().Be(0);
+        manager.Caching.Cache!.Count.Should().Be(0);
     }
 
     [Fact]
@@ -348,7 +347,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
         _store.Open();
         await inFlight;
 
-        manager.Cache!.Count.Should().Be(0);
+        manager.Caching.Cache!.Count.Should().Be(0);
     }
 
     [Fact]
@@ -367,7 +366,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
             await manager.GetAsync(session.Id, SessionAccessContext.NoSlide);
         }
 
-        manager.Cache!.Count.Should().BeLessThanOrEqualTo(10);
+        manager.Caching.Cache!.Count.Should().BeLessThanOrEqualTo(10);
         var gets = _store.Gets;
         await manager.GetAsync(sessions[^1].Id, SessionAccessContext.NoSlide);
         _store.Gets.Should().Be(gets, "the most recently used session stays cached");

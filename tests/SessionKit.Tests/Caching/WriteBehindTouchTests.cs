@@ -30,16 +30,19 @@ public sealed class WriteBehindTouchTests : IAsyncDisposable
     {
         var manager = new SessionManager(
             _store,
-            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }),
-            _time,
-            backplane: new InProcessSessionBackplane(),
-            cacheOptions: Options.Create(new SessionCacheOptions
+            Options.Create(new SessionKitOptions
             {
-                Enabled = true,
-                WriteBehindTouches = writeBehind,
-                TouchFlushAccessCount = accessCount,
-                TouchFlushInterval = TimeSpan.FromSeconds(5),
-            }));
+                EnableBackgroundCleanup = false,
+                Cache = new SessionCacheOptions
+                {
+                    Enabled = true,
+                    WriteBehindTouches = writeBehind,
+                    TouchFlushAccessCount = accessCount,
+                    TouchFlushInterval = TimeSpan.FromSeconds(5),
+                },
+            }),
+            _time,
+            backplane: new InProcessSessionBackplane());
         _managers.Add(manager);
         return manager;
     }
@@ -105,7 +108,7 @@ public sealed class WriteBehindTouchTests : IAsyncDisposable
         var manager = CreateManager();
         await manager.GetAsync(session.Id);
         _store.Touches.Should().Be(0);
-        manager.PendingTouchCount.Should().Be(1);
+        manager.Caching.PendingTouchCount.Should().Be(1);
 
         if (synchronous)
         {
@@ -117,7 +120,7 @@ public sealed class WriteBehindTouchTests : IAsyncDisposable
         }
 
         _store.Touches.Should().Be(1);
-        manager.PendingTouchCount.Should().Be(0);
+        manager.Caching.PendingTouchCount.Should().Be(0);
         (await _memory.GetAsync(session.Id, _time.GetUtcNow()))!.LastAccessedAt.Should().Be(Start + TimeSpan.FromMinutes(3));
     }
 
@@ -148,7 +151,7 @@ public sealed class WriteBehindTouchTests : IAsyncDisposable
         _time.Advance(TimeSpan.FromSeconds(5));
 
         await WaitUntilAsync(() => _store.Touches == 1);
-        manager.PendingTouchCount.Should().Be(0);
+        manager.Caching.PendingTouchCount.Should().Be(0);
     }
 
     [Fact]
@@ -178,7 +181,7 @@ public sealed class WriteBehindTouchTests : IAsyncDisposable
         await manager.DisposeAsync();
 
         _store.Touches.Should().Be(0);
-        manager.PendingTouchCount.Should().Be(0);
+        manager.Caching.PendingTouchCount.Should().Be(0);
         (await _memory.GetAsync(session.Id, _time.GetUtcNow())).Should().BeNull();
     }
 

@@ -15,7 +15,8 @@ public sealed class SessionKitServiceCollectionExtensionsTests
 
         var manager = provider.GetRequiredService<ISessionManager>();
 
-        manager.Should().BeOfType<SessionManager>().Which.Store.Should().BeOfType<InMemorySessionStore>();
+        manager.Should().BeOfType<SessionManager>();
+        provider.GetRequiredService<ISessionStore>().Should().BeOfType<InMemorySessionStore>();
         provider.GetRequiredService<TimeProvider>().Should().BeSameAs(TimeProvider.System);
         provider.GetRequiredService<ISessionManager>().Should().BeSameAs(manager);
         provider.GetRequiredService<SessionManager>().Should().BeSameAs(manager);

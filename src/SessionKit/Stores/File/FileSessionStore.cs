@@ -224,15 +224,7 @@ public sealed partial class FileSessionStore : ISessionStore
                 return SessionUpdateResult.Conflict(current.Version);
             }
 
-            var updated = changes.ApplyTo(current, now);
-            if (changes.StateChanges.Count > 0)
-            {
-                var size = updated.GetStateSize();
-                if (size > maxStateBytes)
-                {
-                    throw new SessionStateTooLargeException(size, maxStateBytes);
-                }
-            }
+            var updated = changes.ApplyWithinLimit(current, now, maxStateBytes);
 
             WriteLocked(hash, updated, current);
             return SessionUpdateResult.Updated(updated);

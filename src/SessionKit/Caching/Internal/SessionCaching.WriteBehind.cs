@@ -1,12 +1,66 @@
-using SessionKit.Caching;
+using System.Collections.Concurrent;
 
-namespace SessionKit;
+namespace SessionKit.Caching;
 
 // Write-behind touches (dual trigger): a due slide is recorded in memory and persisted in the background after
 // TouchFlushAccessCount accesses or TouchFlushInterval, whichever comes first, and on dispose. Reads in between report
-// the effective expiry, pending slide included.
-public sealed partial class SessionManager
+// the effective expiry, pending slide included. A slide is deferred only while the persisted expiry is more than two
+// flush intervals away, so the store never lets a session lapse that a read on this node reported live.
+internal sealed partial class SessionCaching
 {
+    private readonly Lock _touchFlushLock = new();
+    private ConcurrentDictionary<string, PendingTouch>? _pendingTouches;
+    private int _pendingTouchCount;
+    private ITimer? _touchTimer;
+    private Task _touchFlush = Task.CompletedTask;
+    private bool _touchFlushAgain;
+    private bool _touchFlushAllAgain;
+
+    /// <summary>Gets how many write-behind touches wait to be persisted.</summary>
+    public int PendingTouchCount => Volatile.Read(ref _pendingTouchCount);
+
+    /// <summary>Persists every pending touch now (the sweep calls this first, so it never removes what a read slid).</summary>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <returns>A task that completes when the pending touches have been written.</returns>
+    public Task FlushPendingTouchesAsync(CancellationToken cancellationToken) =>
+        _pendingTouches is null || PendingTouchCount == 0 ? Task.CompletedTask : FlushTouchesAsync(all: true, cancellationToken);
+
+    private void StartWriteBehind(SessionCacheOptions options)
+    {
+        _pendingTouches = new ConcurrentDictionary<string, PendingTouch>(StringComparer.Ordinal);
+        _touchTimer = _time.CreateTimer(static state => ((SessionCaching)state!).StartTouchFlush(all: true), this, options.TouchFlushInterval, options.TouchFlushInterval);
+    }
+
+    private bool CanDefer(Session session, DateTimeOffset now) =>
+        (PendingTouchCount > 0 && _pendingTouches!.ContainsKey(session.Id))
+        || session.ExpiresAt - now > 2 * _options!.TouchFlushInterval;
+
+    private async Task StopWriteBehindAsync()
+    {
+        _touchTimer?.Dispose();
+        if (_pendingTouches is null || _options is not { } options)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(options.DisposeFlushTimeout, _time);
+        try
+        {
+            Task running;
+            lock (_touchFlushLock)
+            {
+                running = _touchFlush;
+            }
+
+            await running.WaitAsync(timeout.Token).ConfigureAwait(false);
+            await FlushTouchesAsync(all: true, timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.TouchFlushFailed(_logger, PendingTouchCount, ex);
+        }
+    }
+
     private void DeferTouch(string id, DateTimeOffset now)
     {
         var pending = _pendingTouches!;
@@ -39,7 +93,7 @@ public sealed partial class SessionManager
 
     private void CountAccess(PendingTouch touch)
     {
-        if (touch.CountAccess() == _cacheOptions!.TouchFlushAccessCount)
+        if (touch.CountAccess() == _options!.TouchFlushAccessCount)
         {
             StartTouchFlush(all: false);
         }
@@ -58,7 +112,7 @@ public sealed partial class SessionManager
     {
         lock (_touchFlushLock)
         {
-            if (Volatile.Read(ref _cachingDisposed) != 0)
+            if (Volatile.Read(ref _disposed) != 0)
             {
                 return;
             }
@@ -83,15 +137,15 @@ public sealed partial class SessionManager
         {
             try
             {
-                await FlushTouchesAsync(all, _cacheToken).ConfigureAwait(false);
+                await FlushTouchesAsync(all, _stopping.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (_cacheToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (_stopping.Token.IsCancellationRequested)
             {
                 return;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                CacheLog.TouchFlushFailed(_logger, PendingTouchCount, ex);
+                Log.TouchFlushFailed(_logger, PendingTouchCount, ex);
             }
 
             lock (_touchFlushLock)
@@ -117,7 +171,7 @@ public sealed partial class SessionManager
             return;
         }
 
-        var threshold = _cacheOptions!.TouchFlushAccessCount;
+        var threshold = _options!.TouchFlushAccessCount;
         var flushed = 0;
         Exception? failure = null;
         foreach (var (id, touch) in pending)
@@ -166,7 +220,7 @@ public sealed partial class SessionManager
         if (flushed > 0)
         {
             _metrics.TouchesFlushed.Add(flushed);
-            CacheLog.TouchesFlushed(_logger, flushed);
+            Log.TouchesFlushed(_logger, flushed);
         }
 
         if (failure is not null)

@@ -54,6 +54,20 @@ internal sealed class SessionKitOptionsValidator : IValidateOptions<SessionKitOp
             failures.Add($"SessionKitOptions.RotationGracePeriod must not be negative (was {options.RotationGracePeriod}).");
         }
 
+        if (options.RotationTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"SessionKitOptions.RotationTimeout must be positive (was {options.RotationTimeout}).");
+        }
+
+        if (options.Cache is null)
+        {
+            failures.Add("SessionKitOptions.Cache must not be null.");
+        }
+        else if (options.Cache.Enabled && new Caching.SessionCacheOptionsValidator().Validate(name, options.Cache) is { Failed: true } cache)
+        {
+            failures.AddRange(cache.Failures);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -35,7 +35,7 @@ public sealed partial class FileSessionStore
     /// <returns>The removed sessions and the counts of what else was cleaned.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive.</exception>
     /// <exception cref="SessionStoreException">The file system failed or a shard lock timed out.</exception>
-    public async ValueTask<FileSessionSweepResult> SweepAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken = default)
+    internal async ValueTask<FileSessionSweepResult> SweepAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         var removed = new List<Session>();

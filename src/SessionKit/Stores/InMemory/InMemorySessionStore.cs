@@ -120,15 +120,7 @@ public sealed partial class InMemorySessionStore : ISessionStore
                 return new(SessionUpdateResult.Conflict(current.Session.Version));
             }
 
-            var updated = changes.ApplyTo(current.Session, now);
-            if (changes.StateChanges.Count > 0)
-            {
-                var size = updated.GetStateSize();
-                if (size > maxStateBytes)
-                {
-                    throw new SessionStateTooLargeException(size, maxStateBytes);
-                }
-            }
+            var updated = changes.ApplyWithinLimit(current.Session, now, maxStateBytes);
 
             var entry = new Entry(updated);
             var swapped = string.Equals(current.Session.UserId, updated.UserId, StringComparison.Ordinal)

@@ -13,7 +13,7 @@ namespace SessionKit.Caching;
 /// only ever tries to write into each subscriber's bounded buffer, so a slow subscriber is dropped (with a warning)
 /// instead of stalling the publisher.
 /// </summary>
-public sealed class SessionBroadcaster : ISessionBroadcaster, IAsyncDisposable, IDisposable
+internal sealed class SessionBroadcaster : ISessionBroadcaster, IAsyncDisposable, IDisposable
 {
     private readonly ISessionBackplane _backplane;
     private readonly SessionBroadcasterOptions _options;
@@ -138,7 +138,7 @@ public sealed class SessionBroadcaster : ISessionBroadcaster, IAsyncDisposable, 
         }
         catch (SessionBackplaneException ex)
         {
-            SessionManager.CacheLog.BroadcastPublishFailed(_logger, ex);
+            SessionCaching.Log.BroadcastPublishFailed(_logger, ex);
             throw;
         }
     }
@@ -169,7 +169,7 @@ public sealed class SessionBroadcaster : ISessionBroadcaster, IAsyncDisposable, 
             {
                 // Full: this subscriber cannot keep up. Dropped rather than waited for.
                 _metrics.BroadcastDropped.Add(1);
-                SessionManager.CacheLog.SubscriberDropped(_logger, _options.SubscriberBufferCapacity);
+                SessionCaching.Log.SubscriberDropped(_logger, _options.SubscriberBufferCapacity);
             }
         }
 

@@ -22,7 +22,7 @@ public sealed partial class SessionManager
         ArgumentNullException.ThrowIfNull(id);
         if (!SessionIds.IsWellFormed(id))
         {
-            return new(SessionLookupStatus.NotFound, null);
+            return SessionRotateResult.NotFound;
         }
 
         if (options is { ChangeUserId: true, UserId: { } newUser })
@@ -35,17 +35,17 @@ public sealed partial class SessionManager
         for (var attempt = 0; attempt < MaxRotateAttempts; attempt++)
         {
             var now = Now();
-            var current = await LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
+            var current = await _caching.LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
             if (current is null || IsForwarder(current))
             {
                 // An id already rotated away cannot be rotated again; rotate the session's current id.
-                return new(SessionLookupStatus.NotFound, null);
+                return SessionRotateResult.NotFound;
             }
 
             var verified = await VerifyAsync(current, context, now, cancellationToken).ConfigureAwait(false);
             if (verified.Status != SessionLookupStatus.Found)
             {
-                return new(verified.Status, null);
+                return verified.Status == SessionLookupStatus.Rejected ? SessionRotateResult.Rejected : SessionRotateResult.NotFound;
             }
 
             var rotated = BuildRotated(current, options, now);
@@ -57,7 +57,7 @@ public sealed partial class SessionManager
             if (rotated.UserId is not null && _options.MaxSessionsPerUser is not null
                 && !await EnforceUserLimitAsync(rotated, now, cancellationToken).ConfigureAwait(false))
             {
-                return new(SessionLookupStatus.Rejected, null);
+                return SessionRotateResult.Rejected;
             }
 
             // Compare-and-set on the version we copied: a concurrent update to the old session must not be lost.
@@ -82,11 +82,11 @@ public sealed partial class SessionManager
                 UserId = rotated.UserId,
                 Timestamp = now,
             }).ConfigureAwait(false);
-            return new(SessionLookupStatus.Found, rotated);
+            return SessionRotateResult.Rotated(rotated);
         }
 
         // The session kept changing under us (or disappeared); the caller may retry.
-        return new(SessionLookupStatus.NotFound, null);
+        return SessionRotateResult.NotFound;
     }
 
     private Session BuildRotated(Session current, SessionRotateOptions? options, DateTimeOffset now)
@@ -163,7 +163,7 @@ public sealed partial class SessionManager
                 return null;
             }
 
-            var next = await LoadAsync(current.Binding[RotatedToKey], now, cancellationToken).ConfigureAwait(false);
+            var next = await _caching.LoadAsync(current.Binding[RotatedToKey], now, cancellationToken).ConfigureAwait(false);
             if (next is null)
             {
                 return null;

@@ -53,7 +53,7 @@ public sealed partial class SessionManager
         string? cursor = null;
         for (var pages = 0; pages < MaxPages; pages++)
         {
-            var page = await QueryCoreAsync(new SessionQuery { UserId = userId, Cursor = cursor, Limit = SessionQuery.MaxLimit }, now, cancellationToken).ConfigureAwait(false);
+            var page = await _store.QueryAsync(new SessionQuery { UserId = userId, Cursor = cursor, Limit = SessionQuery.MaxLimit }, now, cancellationToken).ConfigureAwait(false);
             count += page.Sessions.Count;
             cursor = page.NextCursor;
             if (cursor is null || count >= atMost)
@@ -72,7 +72,7 @@ public sealed partial class SessionManager
         string? cursor = null;
         for (var pages = 0; pages < MaxPages; pages++)
         {
-            var page = await QueryCoreAsync(new SessionQuery { UserId = userId, Cursor = cursor, Limit = SessionQuery.MaxLimit }, now, cancellationToken).ConfigureAwait(false);
+            var page = await _store.QueryAsync(new SessionQuery { UserId = userId, Cursor = cursor, Limit = SessionQuery.MaxLimit }, now, cancellationToken).ConfigureAwait(false);
             foreach (var session in page.Sessions)
             {
                 if (seen.Add(session.Id))

@@ -12,10 +12,11 @@ namespace SessionKit.Caching;
 /// one that replaced it; an activation that loses a race is disposed and the winner kept.
 /// </summary>
 /// <typeparam name="T">The live object's type.</typeparam>
-public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
+internal sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
     where T : class
 {
-    private readonly SessionManager _manager;
+    private readonly ISessionManager _manager;
+    private readonly SessionCaching _caching;
     private readonly ISessionActivator<T> _activator;
     private readonly LiveSessionOptions _options;
     private readonly ILogger _logger;
@@ -28,20 +29,23 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
 
     /// <summary>Initializes a new instance of the <see cref="LiveSessionCache{T}"/> class.</summary>
     /// <param name="manager">The manager every access goes through.</param>
+    /// <param name="caching">The manager's restore-on-miss component, whose change feed ends live objects.</param>
     /// <param name="activator">Builds live objects.</param>
     /// <param name="options">The options; <see langword="null"/> for defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public LiveSessionCache(SessionManager manager, ISessionActivator<T> activator, IOptions<LiveSessionOptions>? options = null)
+    public LiveSessionCache(ISessionManager manager, SessionCaching caching, ISessionActivator<T> activator, IOptions<LiveSessionOptions>? options = null)
     {
         ArgumentNullException.ThrowIfNull(manager);
+        ArgumentNullException.ThrowIfNull(caching);
         ArgumentNullException.ThrowIfNull(activator);
         _manager = manager;
+        _caching = caching;
         _activator = activator;
         _options = options?.Value ?? new LiveSessionOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.Capacity, "LiveSessionOptions.Capacity");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_options.ActivationTimeout, TimeSpan.Zero, "LiveSessionOptions.ActivationTimeout");
-        _logger = manager.Logger;
-        manager.SessionChanged += OnSessionChanged;
+        _logger = caching.Logger;
+        caching.Changed += OnSessionChanged;
     }
 
     /// <inheritdoc />
@@ -55,28 +59,28 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
         if (lookup.Status == SessionLookupStatus.NotFound)
         {
             Remove(id, "not found");
-            return new(SessionLookupStatus.NotFound, null);
+            return LiveSessionLookup<T>.NotFound;
         }
 
         if (!lookup.IsFound)
         {
             // Rejected: this caller may not use the session; its live object stays for the legitimate owner.
-            return new(lookup.Status, null);
+            return LiveSessionLookup<T>.Rejected;
         }
 
         // After a rotation the old id forwards to the new session: the live object belongs to the session's id.
         var session = lookup.Session!;
-        var now = _manager.TimeProvider.GetTimestamp();
+        var now = _caching.TimeProvider.GetTimestamp();
         if (_entries.TryGetValue(session.Id, out var entry))
         {
             entry.LastUsed = now;
-            return new(SessionLookupStatus.Found, new LiveSession<T>(session, entry.Value));
+            return LiveSessionLookup<T>.Found(new LiveSession<T>(session, entry.Value));
         }
 
         var activation = Activate(session);
         var activated = await activation.WaitAsync(cancellationToken).ConfigureAwait(false);
         activated.LastUsed = now;
-        return new(SessionLookupStatus.Found, new LiveSession<T>(session, activated.Value));
+        return LiveSessionLookup<T>.Found(new LiveSession<T>(session, activated.Value));
     }
 
     /// <summary>Disposes every live object and stops following session changes.</summary>
@@ -88,7 +92,7 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
             return;
         }
 
-        _manager.SessionChanged -= OnSessionChanged;
+        _caching.Changed -= OnSessionChanged;
         await _disposing.CancelAsync().ConfigureAwait(false);
         foreach (var (id, entry) in _entries)
         {
@@ -140,8 +144,8 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
             timeout.CancelAfter(_options.ActivationTimeout);
             var value = await _activator.ActivateAsync(session, timeout.Token).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"{_activator.GetType().Name}.ActivateAsync returned null.");
-            _manager.Metrics.Restored.Add(1);
-            var created = new Entry(value) { LastUsed = _manager.TimeProvider.GetTimestamp() };
+            _caching.Metrics.Restored.Add(1);
+            var created = new Entry(value) { LastUsed = _caching.TimeProvider.GetTimestamp() };
             var entry = _entries.GetOrAdd(session.Id, created);
             if (!ReferenceEquals(entry, created))
             {
@@ -157,7 +161,7 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
             {
                 if (_logger.IsEnabled(LogLevel.Debug))
                 {
-                    SessionManager.CacheLog.LiveSessionActivated(_logger, SessionIdTagger.Tag(session.Id));
+                    SessionCaching.Log.LiveSessionActivated(_logger, SessionIdTagger.Tag(session.Id));
                 }
 
                 EvictBeyondCapacity();
@@ -167,7 +171,7 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
         }
         catch (Exception ex)
         {
-            SessionManager.CacheLog.LiveSessionActivationFailed(_logger, ex);
+            SessionCaching.Log.LiveSessionActivationFailed(_logger, ex);
             activation.Completion.TrySetException(ex);
         }
         finally
@@ -209,7 +213,7 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
         {
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                SessionManager.CacheLog.LiveSessionDisposed(_logger, SessionIdTagger.Tag(id), reason);
+                SessionCaching.Log.LiveSessionDisposed(_logger, SessionIdTagger.Tag(id), reason);
             }
 
             Track(DisposeValueAsync(entry, reason));
@@ -271,11 +275,11 @@ public sealed class LiveSessionCache<T> : ILiveSessionCache<T>, IAsyncDisposable
                     break;
             }
 
-            _manager.Metrics.LiveDisposed.Add(1);
+            _caching.Metrics.LiveDisposed.Add(1);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            SessionManager.CacheLog.LiveSessionDisposeFailed(_logger, reason, ex);
+            SessionCaching.Log.LiveSessionDisposeFailed(_logger, reason, ex);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using SessionKit.Caching;
 using SessionKit.Internal;
 using SessionKit.Security;
 
@@ -21,24 +22,24 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 {
     private const int MaxIdAttempts = 3;
 
-    private readonly ISessionStore _store;
+    private readonly TimedSessionStore _store;
     private readonly SessionKitOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SessionKitMetrics _metrics;
     private readonly ISessionGuard[] _guards;
     private readonly ISessionLifecycleHandler[] _lifecycleHandlers;
+    private readonly SessionCaching _caching;
 
     /// <summary>Initializes a new instance of the <see cref="SessionManager"/> class.</summary>
     /// <param name="store">The store sessions live in.</param>
-    /// <param name="options">The options; validated here, so a misconfiguration fails fast without a host.</param>
+    /// <param name="options">The options, <see cref="SessionKitOptions.Cache"/> included; validated here, so a misconfiguration fails fast without a host.</param>
     /// <param name="timeProvider">The clock; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">The logger factory; <see langword="null"/> for no logging.</param>
     /// <param name="meterFactory">The meter factory; <see langword="null"/> for a process-wide meter named <see cref="SessionKitDiagnostics.MeterName"/>.</param>
     /// <param name="guards">Hijack-prevention guards run on every access; <see langword="null"/> for none.</param>
     /// <param name="lifecycleHandlers">Lifecycle event handlers; <see langword="null"/> for none.</param>
     /// <param name="backplane">Carries cache invalidations between nodes; <see langword="null"/> for an in-process one when the cache is enabled.</param>
-    /// <param name="cacheOptions">Restore-on-miss cache options; <see langword="null"/> (or not <see cref="Caching.SessionCacheOptions.Enabled"/>) for no node-local cache.</param>
     /// <exception cref="OptionsValidationException">The options are invalid.</exception>
     public SessionManager(
         ISessionStore store,
@@ -48,12 +49,10 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         IMeterFactory? meterFactory = null,
         IEnumerable<ISessionGuard>? guards = null,
         IEnumerable<ISessionLifecycleHandler>? lifecycleHandlers = null,
-        Caching.ISessionBackplane? backplane = null,
-        IOptions<Caching.SessionCacheOptions>? cacheOptions = null)
+        Caching.ISessionBackplane? backplane = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
-        _store = store;
         _options = options.Value ?? throw new ArgumentException("The options value is null.", nameof(options));
         var validation = new SessionKitOptionsValidator().Validate(Options.DefaultName, _options);
         if (validation.Failed)
@@ -64,18 +63,18 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SessionManager>() ?? NullLogger.Instance;
         _metrics = new SessionKitMetrics(meterFactory);
+        _store = new TimedSessionStore(store, _metrics, _time);
         _guards = guards?.ToArray() ?? [];
         _lifecycleHandlers = lifecycleHandlers?.ToArray() ?? [];
+        _caching = new SessionCaching(_store, _options.Cache, backplane, _time, _logger, _metrics);
         if (_options.EnableBackgroundCleanup)
         {
             StartBackgroundCleanup();
         }
-
-        InitializeCaching(backplane, cacheOptions);
     }
 
-    /// <summary>Gets the store this manager works on.</summary>
-    public ISessionStore Store => _store;
+    /// <summary>Gets the restore-on-miss component (the L1, backplane wiring, write-behind and the change feed).</summary>
+    internal SessionCaching Caching => _caching;
 
     /// <inheritdoc />
     public async ValueTask<Session> CreateAsync(SessionCreateOptions? options = null, CancellationToken cancellationToken = default)
@@ -98,7 +97,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         {
             _metrics.LimitRejected.Add(1);
             Log.SessionLimitReached(_logger, max);
-            return new SessionCreateResult(SessionCreateStatus.LimitReached, null);
+            return SessionCreateResult.LimitReached;
         }
 
         Session? created = null;
@@ -124,7 +123,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         if (created.UserId is not null && _options.MaxSessionsPerUser is not null
             && !await EnforceUserLimitAsync(created, now, cancellationToken).ConfigureAwait(false))
         {
-            return new SessionCreateResult(SessionCreateStatus.LimitReached, null);
+            return SessionCreateResult.LimitReached;
         }
 
         _metrics.Created.Add(1);
@@ -134,7 +133,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         }
 
         await RaiseAsync(SessionEventKind.Created, created, now).ConfigureAwait(false);
-        return new SessionCreateResult(SessionCreateStatus.Created, created);
+        return SessionCreateResult.Created(created);
     }
 
     /// <inheritdoc />
@@ -148,7 +147,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 
         context ??= SessionAccessContext.Default;
         var now = Now();
-        var load = LoadAsync(id, now, cancellationToken);
+        var load = _caching.LoadAsync(id, now, cancellationToken);
 
         // Hot path: a read that completed synchronously (memory store, cache hit), with no guards, no forwarding and
         // no touch due, costs no state machine and no allocation.
@@ -191,7 +190,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
             return verified;
         }
 
-        if (!await TouchCoreAsync(session, now, cancellationToken).ConfigureAwait(false))
+        if (!await _caching.TouchAsync(session, now, cancellationToken).ConfigureAwait(false))
         {
             // Deleted or expired between the read and the slide.
             return SessionLookupResult.NotFound;
@@ -215,7 +214,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 
         // Read first: the guards need the binding, and an id rotated moments ago forwards to the new session, so a
         // late write from an in-flight request lands on the session rather than on the old id's forwarding record.
-        var current = await LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
+        var current = await _caching.LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
         if (current is null)
         {
             return SessionUpdateResult.NotFound;
@@ -264,7 +263,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         var now = Now();
 
         // Logging out with an id rotated moments ago logs out the session it forwards to as well.
-        var current = await LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
+        var current = await _caching.LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
         var deleted = false;
         if (current is not null && IsForwarder(current))
         {
@@ -323,7 +322,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     {
         ArgumentNullException.ThrowIfNull(query);
         using var activity = StartActivity("SessionKit.Query");
-        var page = await QueryCoreAsync(query, Now(), cancellationToken).ConfigureAwait(false);
+        var page = await _store.QueryAsync(query, Now(), cancellationToken).ConfigureAwait(false);
         if (!page.Sessions.Any(static s => s.Binding.Count > 0))
         {
             return page;

@@ -9,7 +9,7 @@ namespace SessionKit.Stores;
 /// <see langword="true"/> when this call reached the end of the shard order: together with the calls since the last
 /// such call, every shard has been visited once.
 /// </param>
-public sealed record FileSessionSweepResult(
+internal sealed record FileSessionSweepResult(
     IReadOnlyList<Session> RemovedSessions,
     int RemovedTempFiles,
     int QuarantinedFiles,

@@ -16,6 +16,9 @@ public sealed partial class SessionManager
         var now = Now();
         var started = _time.GetTimestamp();
         var total = 0;
+
+        // A slide this node deferred keeps its session live: persist it before the store decides what expired.
+        await _caching.FlushPendingTouchesAsync(cancellationToken).ConfigureAwait(false);
         while (!cancellationToken.IsCancellationRequested)
         {
             var removed = await RemoveExpiredCoreAsync(now, cancellationToken).ConfigureAwait(false);
@@ -56,17 +59,11 @@ public sealed partial class SessionManager
             return;
         }
 
-        Task running;
-        lock (_cleanupLock)
-        {
-            _cleanupTimer?.Dispose();
-            _cleanupTimer = null;
-            running = _cleanupRun;
-        }
+        var running = StopCleanupTimer();
 
         await _disposing.CancelAsync().ConfigureAwait(false);
         await running.ConfigureAwait(false);
-        await DisposeCachingAsync().ConfigureAwait(false);
+        await _caching.DisposeAsync().ConfigureAwait(false);
         _disposing.Dispose();
     }
 
@@ -81,32 +78,31 @@ public sealed partial class SessionManager
             return;
         }
 
-        Task running;
-        lock (_cleanupLock)
-        {
-            _cleanupTimer?.Dispose();
-            _cleanupTimer = null;
-            running = _cleanupRun;
-        }
+        var running = StopCleanupTimer();
 
         _disposing.Cancel();
         running.Wait(TimeSpan.FromSeconds(10));
-        DisposeCachingAsync().GetAwaiter().GetResult();
+        _caching.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _disposing.Dispose();
     }
 
     /// <summary>Stops the background cleanup without disposing the manager (used when a host stops).</summary>
     internal async Task StopBackgroundCleanupAsync()
     {
-        Task running;
+        var running = StopCleanupTimer();
+
+        await running.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the cleanup timer and returns the sweep in progress (completed when none runs).</summary>
+    private Task StopCleanupTimer()
+    {
         lock (_cleanupLock)
         {
             _cleanupTimer?.Dispose();
             _cleanupTimer = null;
-            running = _cleanupRun;
+            return _cleanupRun;
         }
-
-        await running.ConfigureAwait(false);
     }
 
     private void StartBackgroundCleanup()
