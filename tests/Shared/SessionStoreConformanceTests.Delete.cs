@@ -1,0 +1,122 @@
+using static SessionKit.Tests.SessionAssertions;
+
+namespace SessionKit.Tests;
+
+public abstract partial class SessionStoreConformanceTests
+{
+    [Fact]
+    public async Task DeleteAsync_Live_ReturnsTrue()
+    {
+        var session = await CreateLiveAsync(NewSession());
+
+        var deleted = await Store.DeleteAsync(session.Id, T0 + Ms(1));
+
+        deleted.Should().BeTrue();
+        (await Store.GetAsync(session.Id, T0 + Ms(1))).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task DeleteAsync_Twice_SecondReturnsFalse()
+    {
+        var session = await CreateLiveAsync(NewSession());
+        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().BeTrue();
+
+        var deletedAgain = await Store.DeleteAsync(session.Id, T0 + Ms(2));
+
+        deletedAgain.Should().BeFalse("delete is idempotent and reports whether something was removed");
+    }
+
+    [Fact]
+    public async Task DeleteAsync_MissingId_ReturnsFalse()
+    {
+        await CreateLiveAsync(NewSession());
+
+        var deleted = await Store.DeleteAsync(NewId(), T0);
+
+        deleted.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DeleteAsync_Expired_ReturnsFalse(bool absoluteExpiry)
+    {
+        var (session, expiresAt) = ExpiringSession(absoluteExpiry);
+        await CreateLiveAsync(session);
+
+        var deleted = await Store.DeleteAsync(session.Id, expiresAt);
+
+        deleted.Should().BeFalse("only a live session counts as removed");
+        (await Store.GetAsync(session.Id, expiresAt)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task DeleteAsync_Live_MakesSessionInvisibleToEveryOperation()
+    {
+        var session = await CreateLiveAsync(NewSession(userId: "u", kind: "k"));
+        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().BeTrue();
+        var now = T0 + Ms(2);
+
+        (await Store.GetAsync(session.Id, now)).Should().BeNull();
+        (await Store.ExistsAsync(session.Id, now)).Should().BeFalse();
+        (await Store.TouchAsync(session.Id, now)).Should().BeFalse();
+        (await Store.UpdateAsync(session.Id, new SessionChanges().SetMetadata("m", "v"), now, DefaultMaxStateBytes)).Status.Should().Be(SessionUpdateStatus.NotFound);
+        (await QueryAllAsync(new SessionQuery { UserId = "u" }, now)).Should().BeEmpty();
+        (await QueryAllAsync(new SessionQuery { Kind = "k" }, now)).Should().BeEmpty();
+        (await QueryAllAsync(new SessionQuery(), now)).Should().BeEmpty();
+        (await Store.GetAsync(session.Id, T0)).Should().BeNull("the record is gone, not just hidden");
+    }
+
+    [Fact]
+    public async Task DeleteAsync_OneSession_LeavesOthersIntact()
+    {
+        var doomed = await CreateLiveAsync(NewSession(userId: "u"));
+        var survivor = await CreateLiveAsync(NewRichSession() with { UserId = "u" });
+
+        await Store.DeleteAsync(doomed.Id, T0 + Ms(1));
+
+        (await Store.GetAsync(survivor.Id, T0 + Ms(1))).ShouldEqualSnapshot(survivor);
+        (await QueryIdsAsync(new SessionQuery { UserId = "u" }, T0 + Ms(1))).Should().Equal(survivor.Id);
+    }
+
+    [Fact]
+    public async Task DeleteAsync_RacingUpdatesAndTouches_SessionStaysDeleted()
+    {
+        var ids = Enumerable.Range(0, DeleteRaceIterations).Select(static _ => NewId()).ToArray();
+        foreach (var id in ids)
+        {
+            await CreateLiveAsync(NewSession(id, userId: "racer"));
+        }
+
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (id, _) =>
+        {
+            await RaceAsync(5, async op =>
+            {
+                switch (op)
+                {
+                    case 0:
+                        await Store.DeleteAsync(id, T0 + Ms(5));
+                        break;
+                    case 1 or 2:
+                        await Store.UpdateAsync(id, new SessionChanges().SetState("late" + Str(op), Json(op)), T0 + Ms(op), DefaultMaxStateBytes);
+                        break;
+                    default:
+                        await Store.TouchAsync(id, T0 + Ms(op));
+                        break;
+                }
+
+                return op;
+            });
+        });
+
+        var now = T0 + Ms(10);
+        foreach (var id in ids)
+        {
+            (await Store.GetAsync(id, now)).Should().BeNull("a touch or update racing a delete never re-creates the session");
+            (await Store.GetAsync(id, T0)).Should().BeNull();
+            (await Store.ExistsAsync(id, now)).Should().BeFalse();
+        }
+
+        (await QueryAllAsync(new SessionQuery { UserId = "racer" }, now)).Should().BeEmpty();
+    }
+}
