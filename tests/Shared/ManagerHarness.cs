@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SessionKit.Caching;
+using SessionKit.Security;
 using SessionKit.Stores;
 
 namespace SessionKit.Tests;
@@ -35,6 +36,8 @@ public sealed class ManagerHarness : IAsyncDisposable
     /// <param name="configure">Changes the options, which start at their defaults.</param>
     /// <param name="loggerFactory">The logger factory.</param>
     /// <param name="meterFactory">The meter factory.</param>
+    /// <param name="guards">The access guards.</param>
+    /// <param name="lifecycleHandlers">The lifecycle event handlers.</param>
     /// <param name="backplane">The cache backplane.</param>
     /// <param name="cache">The restore-on-miss cache options; <see langword="null"/> for none.</param>
     /// <returns>The manager.</returns>
@@ -43,6 +46,8 @@ public sealed class ManagerHarness : IAsyncDisposable
         Action<SessionKitOptions>? configure = null,
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
+        IEnumerable<ISessionGuard>? guards = null,
+        IEnumerable<ISessionLifecycleHandler>? lifecycleHandlers = null,
         ISessionBackplane? backplane = null,
         SessionCacheOptions? cache = null)
     {
@@ -54,8 +59,10 @@ public sealed class ManagerHarness : IAsyncDisposable
             Time,
             loggerFactory,
             meterFactory,
-            backplane: backplane,
-            cacheOptions: cache is null ? null : Options.Create(cache)));
+            guards,
+            lifecycleHandlers,
+            backplane,
+            cache is null ? null : Options.Create(cache)));
     }
 
     /// <summary>Creates a session in <see cref="Memory"/> through a plain manager (no cache, no background cleanup), bypassing the store or cache under test.</summary>
