@@ -46,6 +46,11 @@ public interface ISessionStore
     /// optional compare-and-set on <see cref="SessionChanges.ExpectedVersion"/>, a slide to <paramref name="now"/>
     /// and a version increment.
     /// </summary>
+    /// <remarks>
+    /// A record whose <see cref="Session.Binding"/> holds <see cref="Session.ForwarderBindingKey"/> is a rotation
+    /// forwarder: it is never changed again. The store answers <see cref="SessionUpdateResult.Forwarded"/> with the
+    /// forwarder's snapshot instead of writing (checked before the expected version), and the manager follows it.
+    /// </remarks>
     /// <param name="id">The session id.</param>
     /// <param name="changes">The change set.</param>
     /// <param name="now">The current time.</param>
@@ -55,12 +60,15 @@ public interface ISessionStore
     /// <exception cref="SessionStateTooLargeException">The merged state would exceed <paramref name="maxStateBytes"/>; nothing was written.</exception>
     ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes a session. Idempotent.</summary>
+    /// <summary>Deletes a session, in one atomic step that also reports what it removed. Idempotent.</summary>
     /// <param name="id">The session id.</param>
     /// <param name="now">The current time.</param>
     /// <param name="cancellationToken">The cancellation token.</param>
-    /// <returns><see langword="true"/> when a live session was removed.</returns>
-    ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <returns>
+    /// The live record as it was when removed (a rotation forwarder included, so the caller can end the chain it
+    /// starts), or <see langword="null"/> when nothing live had the id.
+    /// </returns>
+    ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>Determines whether a live session exists, with no side effects and no slide.</summary>
     /// <param name="id">The session id.</param>

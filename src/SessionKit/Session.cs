@@ -74,6 +74,15 @@ public sealed record Session
         init => _binding = Freeze(value);
     }
 
+    /// <summary>
+    /// The <see cref="Binding"/> key that marks a rotation forwarder: the record an id leaves behind when its session
+    /// moves to a new id. Stores never change a forwarder (see <see cref="ISessionStore.UpdateAsync"/>).
+    /// </summary>
+    public const string ForwarderBindingKey = "sessionkit.rotated_to";
+
+    /// <summary>Gets a value indicating whether this record is a rotation forwarder (its binding holds <see cref="ForwarderBindingKey"/>).</summary>
+    internal bool IsForwarder => _binding.Count > 0 && _binding.ContainsKey(ForwarderBindingKey);
+
     /// <summary>Determines whether the session is live at <paramref name="now"/>.</summary>
     /// <param name="now">The instant to test, from the manager's clock.</param>
     /// <returns><see langword="true"/> when <see cref="ExpiresAt"/> is later than <paramref name="now"/>.</returns>

@@ -47,7 +47,13 @@ public sealed class SessionChanges
     public string? Kind => _kind;
 
     /// <summary>Gets a value indicating whether the change set changes nothing.</summary>
-    public bool IsEmpty => _metadata is null && _state is null && _binding is null && !ChangesUserId && !ChangesKind;
+    public bool IsEmpty => _metadata is null && _state is null && _binding is null && !ChangesUserId && !ChangesKind && AbsoluteExpiryCap is null;
+
+    /// <summary>
+    /// Gets the latest absolute expiry the session may keep, or <see langword="null"/> to leave it: the store sets
+    /// <see cref="Session.AbsoluteExpiresAt"/> to the earlier of its current value and this one (a cap never extends a session).
+    /// </summary>
+    public DateTimeOffset? AbsoluteExpiryCap { get; private set; }
 
     private static readonly IReadOnlyDictionary<string, string?> EmptyStrings = new Dictionary<string, string?>();
     private static readonly IReadOnlyDictionary<string, JsonElement?> EmptyElements = new Dictionary<string, JsonElement?>();
@@ -166,6 +172,15 @@ public sealed class SessionChanges
         return this;
     }
 
+    /// <summary>Caps the session's absolute expiry: it ends no later than <paramref name="expiresBy"/> (earlier if it already would).</summary>
+    /// <param name="expiresBy">The latest the session may live until.</param>
+    /// <returns>This change set.</returns>
+    public SessionChanges CapAbsoluteExpiry(DateTimeOffset expiresBy)
+    {
+        AbsoluteExpiryCap = AbsoluteExpiryCap is { } cap && cap < expiresBy ? cap : expiresBy;
+        return this;
+    }
+
     /// <summary>Sets or clears the session's kind.</summary>
     /// <param name="kind">The new kind, or <see langword="null"/> to clear it; not empty or white space.</param>
     /// <returns>This change set.</returns>
@@ -216,6 +231,7 @@ public sealed class SessionChanges
         {
             UserId = ChangesUserId ? _userId : current.UserId,
             Kind = ChangesKind ? _kind : current.Kind,
+            AbsoluteExpiresAt = AbsoluteExpiryCap is { } cap && (current.AbsoluteExpiresAt is not { } existing || cap < existing) ? cap : current.AbsoluteExpiresAt,
             LastAccessedAt = now > current.LastAccessedAt ? now : current.LastAccessedAt,
             Version = current.Version + 1,
             Metadata = Merge(current.Metadata, _metadata),

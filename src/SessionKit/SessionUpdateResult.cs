@@ -41,4 +41,13 @@ public readonly record struct SessionUpdateResult
     /// <param name="currentVersion">The session's current version, when known.</param>
     /// <returns>The result.</returns>
     public static SessionUpdateResult Conflict(long? currentVersion) => new(SessionUpdateStatus.Conflict, null, currentVersion);
+
+    /// <summary>Creates the store-level result for an update that reached a rotation forwarder (see <see cref="ISessionStore.UpdateAsync"/>).</summary>
+    /// <param name="forwarder">The forwarder's snapshot.</param>
+    /// <returns>The result.</returns>
+    public static SessionUpdateResult Forwarded(Session forwarder)
+    {
+        ArgumentNullException.ThrowIfNull(forwarder);
+        return new(SessionUpdateStatus.Forwarded, forwarder, forwarder.Version);
+    }
 }

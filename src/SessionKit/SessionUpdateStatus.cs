@@ -14,4 +14,10 @@ public enum SessionUpdateStatus
 
     /// <summary>A hijack-prevention guard rejected the caller; nothing was written.</summary>
     Rejected,
+
+    /// <summary>
+    /// Store level only: the record is a rotation forwarder, which is never changed; nothing was written.
+    /// <see cref="SessionUpdateResult.Session"/> is the forwarder. The manager follows it and never returns this status.
+    /// </summary>
+    Forwarded,
 }

@@ -64,8 +64,10 @@ public sealed partial class SessionManagerTests
     {
         var manager = CreateManager(o => o.MaxSessionsPerUser = 3);
 
-        await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(async () => await manager.CreateAsync(new SessionCreateOptions { UserId = "alice" }))));
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(async () => await manager.TryCreateAsync(new SessionCreateOptions { UserId = "alice" }))));
 
-        (await manager.QueryAsync(new SessionQuery { UserId = "alice" })).Sessions.Count.Should().BeInRange(1, 3);
+        var left = (await manager.QueryAsync(new SessionQuery { UserId = "alice" })).Sessions;
+        left.Should().HaveCount(3, "concurrent creators agree on one order, their own sessions included");
+        results.Where(r => r.IsCreated).Select(r => r.Session!.Id).Should().Contain(left.Select(s => s.Id));
     }
 }

@@ -1,40 +1,27 @@
-using System.Text.Json;
-using Microsoft.Extensions.Options;
-using SessionKit.Security;
 using SessionKit.Stores;
 
 namespace SessionKit.Tests;
 
 public sealed partial class SessionManagerTests : IAsyncDisposable
 {
-    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = ManagerHarness.Start;
 
-    private readonly ManualTimeProvider _time = new(Start);
-    private readonly InMemorySessionStore _memory = new();
+    private readonly ManagerHarness _harness = new();
+    private readonly ManualTimeProvider _time;
+    private readonly InMemorySessionStore _memory;
     private readonly CountingSessionStore _store;
-    private readonly List<SessionManager> _managers = [];
 
     public SessionManagerTests()
     {
+        _time = _harness.Time;
+        _memory = _harness.Memory;
         _store = new CountingSessionStore(_memory);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var manager in _managers)
-        {
-            await manager.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
-    private SessionManager CreateManager(Action<SessionKitOptions>? configure = null, ISessionStore? store = null, TestMeterFactory? meters = null, CapturingLoggerProvider? logs = null)
-    {
-        var options = new SessionKitOptions();
-        configure?.Invoke(options);
-        var manager = new SessionManager(store ?? _store, Options.Create(options), _time, logs, meters);
-        _managers.Add(manager);
-        return manager;
-    }
+    private SessionManager CreateManager(Action<SessionKitOptions>? configure = null, ISessionStore? store = null, TestMeterFactory? meters = null, CapturingLoggerProvider? logs = null) =>
+        _harness.Create(store ?? _store, configure, logs, meters);
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

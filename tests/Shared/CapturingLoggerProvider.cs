@@ -1,38 +1,32 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace SessionKit.Tests;
 
-/// <summary>A logger provider that records every message (rendered text, level, event id) at every level.</summary>
+/// <summary>
+/// A logger factory over <see cref="FakeLoggerProvider"/> that records every message at every level, passed where a
+/// component takes an <see cref="ILoggerFactory"/>; <see cref="Entries"/> shapes the records for the tests' assertions.
+/// </summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 {
-    private readonly ConcurrentQueue<CapturedLog> _entries = new();
+    private readonly FakeLoggerProvider _inner = new();
 
-    public IReadOnlyList<CapturedLog> Entries => [.. _entries];
+    public IReadOnlyList<CapturedLog> Entries =>
+        [.. _inner.Collector.GetSnapshot().Select(static r => new CapturedLog(
+            r.Category ?? string.Empty,
+            r.Level,
+            r.Id,
+            r.Message,
+            r.Exception,
+            [.. (r.StructuredState ?? []).Select(static p => $"{p.Key}={p.Value}")]))];
 
-    public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, _entries);
+    public ILogger CreateLogger(string categoryName) => _inner.CreateLogger(categoryName);
 
     public void AddProvider(ILoggerProvider provider)
     {
     }
 
-    public void Dispose()
-    {
-    }
-
-    private sealed class CapturingLogger(string category, ConcurrentQueue<CapturedLog> entries) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var properties = state as IReadOnlyList<KeyValuePair<string, object?>> ?? [];
-            entries.Enqueue(new CapturedLog(category, logLevel, eventId, formatter(state, exception), exception, [.. properties.Select(static p => $"{p.Key}={p.Value}")]));
-        }
-    }
+    public void Dispose() => _inner.Dispose();
 }
 
 /// <summary>One captured log entry.</summary>

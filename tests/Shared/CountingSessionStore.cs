@@ -41,7 +41,7 @@ public sealed class CountingSessionStore(ISessionStore inner) : ISessionStore
         return Inner.UpdateAsync(id, changes, now, maxStateBytes, cancellationToken);
     }
 
-    public ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         Count("delete");
         return Inner.DeleteAsync(id, now, cancellationToken);

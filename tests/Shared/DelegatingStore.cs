@@ -15,7 +15,7 @@ public abstract class DelegatingStore(ISessionStore inner) : ISessionStore
 
     public virtual ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default) => Inner.UpdateAsync(id, changes, now, maxStateBytes, cancellationToken);
 
-    public virtual ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default) => Inner.DeleteAsync(id, now, cancellationToken);
+    public virtual ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default) => Inner.DeleteAsync(id, now, cancellationToken);
 
     public virtual ValueTask<bool> ExistsAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default) => Inner.ExistsAsync(id, now, cancellationToken);
 

@@ -114,13 +114,36 @@ public abstract partial class SessionSecurityConformanceTests
     }
 
     [Fact]
-    public async Task Rotate_UnknownOrAlreadyRotatedId_NotFound()
+    public async Task Rotate_UnknownId_NotFound()
+    {
+        var manager = Manager();
+
+        (await manager.RotateAsync(SessionIds.Generate())).Status.Should().Be(SessionRotateStatus.NotFound);
+    }
+
+    [Fact]
+    public async Task Rotate_AlreadyRotatedIdWithinGrace_RotatesTheLiveEndOfTheChain()
+    {
+        var manager = Manager();
+        var session = await manager.CreateAsync();
+        var first = (await manager.RotateAsync(session.Id)).Session!;
+
+        var second = await manager.RotateAsync(session.Id);
+
+        second.Status.Should().Be(SessionRotateStatus.Rotated);
+        second.Session!.Id.Should().NotBe(first.Id).And.NotBe(session.Id);
+        (await manager.GetAsync(first.Id)).Session!.Id.Should().Be(second.Session.Id, "every id of the chain leads to its live end");
+        (await manager.GetAsync(session.Id)).Session!.Id.Should().Be(second.Session.Id);
+    }
+
+    [Fact]
+    public async Task Rotate_AlreadyRotatedIdAfterGrace_NotFound()
     {
         var manager = Manager();
         var session = await manager.CreateAsync();
         await manager.RotateAsync(session.Id);
+        Time.Advance(TimeSpan.FromSeconds(31));
 
         (await manager.RotateAsync(session.Id)).Status.Should().Be(SessionRotateStatus.NotFound);
-        (await manager.RotateAsync(SessionIds.Generate())).Status.Should().Be(SessionRotateStatus.NotFound);
     }
 }

@@ -17,9 +17,9 @@ public abstract partial class SessionSecurityConformanceTests : IAsyncLifetime
     private static readonly SessionAccessContext Alice = new() { Credential = "api-key-alice" };
     private static readonly SessionAccessContext Mallory = new() { Credential = "api-key-mallory" };
 
-    private readonly List<SessionManager> _managers = [];
+    private readonly ManagerHarness _harness = new(DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
 
-    protected ManualTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+    protected ManualTimeProvider Time => _harness.Time;
 
     protected ISessionStore Store { get; private set; } = null!;
 
@@ -40,10 +40,7 @@ public abstract partial class SessionSecurityConformanceTests : IAsyncLifetime
 
     public virtual async Task DisposeAsync()
     {
-        foreach (var manager in _managers)
-        {
-            await manager.DisposeAsync();
-        }
+        await _harness.DisposeAsync();
 
         switch (Store)
         {
@@ -58,14 +55,18 @@ public abstract partial class SessionSecurityConformanceTests : IAsyncLifetime
         Meters.Dispose();
     }
 
-    protected SessionManager Manager(Action<SessionKitOptions>? configure = null, params ISessionGuard[] guards)
-    {
-        var options = new SessionKitOptions { EnableBackgroundCleanup = false };
-        configure?.Invoke(options);
-        var manager = new SessionManager(Store, Options.Create(options), Time, Logs, Meters, guards, [Events, new ThrowingHandler()]);
-        _managers.Add(manager);
-        return manager;
-    }
+    protected SessionManager Manager(Action<SessionKitOptions>? configure = null, params ISessionGuard[] guards) =>
+        _harness.Create(
+            Store,
+            options =>
+            {
+                options.EnableBackgroundCleanup = false;
+                configure?.Invoke(options);
+            },
+            Logs,
+            Meters,
+            guards,
+            [Events, new ThrowingHandler()]);
 
     protected static CredentialBindingGuard Credential(byte[]? key = null, params byte[][] previous)
     {

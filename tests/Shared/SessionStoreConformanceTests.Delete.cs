@@ -5,48 +5,51 @@ namespace SessionKit.Tests;
 public abstract partial class SessionStoreConformanceTests
 {
     [Fact]
-    public async Task DeleteAsync_Live_ReturnsTrue()
+    public async Task DeleteAsync_Live_ReturnsTheRemovedRecord()
     {
-        var session = await CreateLiveAsync(NewSession());
+        var session = await CreateLiveAsync(NewSession(userId: "u", kind: "k"));
 
         var deleted = await Store.DeleteAsync(session.Id, T0 + Ms(1));
 
-        deleted.Should().BeTrue();
+        deleted.Should().NotBeNull();
+        deleted!.Id.Should().Be(session.Id);
+        deleted.UserId.Should().Be("u");
+        deleted.Version.Should().Be(session.Version);
         (await Store.GetAsync(session.Id, T0 + Ms(1))).Should().BeNull();
     }
 
     [Fact]
-    public async Task DeleteAsync_Twice_SecondReturnsFalse()
+    public async Task DeleteAsync_Twice_SecondReturnsNull()
     {
         var session = await CreateLiveAsync(NewSession());
-        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().BeTrue();
+        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().NotBeNull();
 
         var deletedAgain = await Store.DeleteAsync(session.Id, T0 + Ms(2));
 
-        deletedAgain.Should().BeFalse("delete is idempotent and reports whether something was removed");
+        deletedAgain.Should().BeNull("delete is idempotent and reports what it removed");
     }
 
     [Fact]
-    public async Task DeleteAsync_MissingId_ReturnsFalse()
+    public async Task DeleteAsync_MissingId_ReturnsNull()
     {
         await CreateLiveAsync(NewSession());
 
         var deleted = await Store.DeleteAsync(NewId(), T0);
 
-        deleted.Should().BeFalse();
+        deleted.Should().BeNull();
     }
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task DeleteAsync_Expired_ReturnsFalse(bool absoluteExpiry)
+    public async Task DeleteAsync_Expired_ReturnsNull(bool absoluteExpiry)
     {
         var (session, expiresAt) = ExpiringSession(absoluteExpiry);
         await CreateLiveAsync(session);
 
         var deleted = await Store.DeleteAsync(session.Id, expiresAt);
 
-        deleted.Should().BeFalse("only a live session counts as removed");
+        deleted.Should().BeNull("only a live session counts as removed");
         (await Store.GetAsync(session.Id, expiresAt)).Should().BeNull();
     }
 
@@ -54,7 +57,7 @@ public abstract partial class SessionStoreConformanceTests
     public async Task DeleteAsync_Live_MakesSessionInvisibleToEveryOperation()
     {
         var session = await CreateLiveAsync(NewSession(userId: "u", kind: "k"));
-        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().BeTrue();
+        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().NotBeNull();
         var now = T0 + Ms(2);
 
         (await Store.GetAsync(session.Id, now)).Should().BeNull();

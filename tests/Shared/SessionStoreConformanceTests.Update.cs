@@ -176,7 +176,7 @@ public abstract partial class SessionStoreConformanceTests
     public async Task UpdateAsync_AfterDelete_ReturnsNotFoundAndDoesNotRecreate()
     {
         var session = await CreateLiveAsync(NewSession(userId: "u"));
-        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().BeTrue();
+        (await Store.DeleteAsync(session.Id, T0 + Ms(1))).Should().NotBeNull();
 
         var result = await Store.UpdateAsync(session.Id, new SessionChanges().SetMetadata("late", "write"), T0 + Ms(2), DefaultMaxStateBytes);
 

@@ -13,57 +13,49 @@ internal sealed class TimedSessionStore(ISessionStore store, SessionKitMetrics m
     public ValueTask<Session?> GetAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.GetAsync(id, now, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "get");
+        return start == 0 ? Inner.GetAsync(id, now, cancellationToken) : TimedAsync(Inner.GetAsync(id, now, cancellationToken), start, "get");
     }
 
     public ValueTask<bool> CreateAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.CreateAsync(session, now, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "create");
+        return start == 0 ? Inner.CreateAsync(session, now, cancellationToken) : TimedAsync(Inner.CreateAsync(session, now, cancellationToken), start, "create");
     }
 
     public ValueTask<bool> TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.TouchAsync(id, now, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "touch");
+        return start == 0 ? Inner.TouchAsync(id, now, cancellationToken) : TimedAsync(Inner.TouchAsync(id, now, cancellationToken), start, "touch");
     }
 
     public ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.UpdateAsync(id, changes, now, maxStateBytes, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "update");
+        return start == 0 ? Inner.UpdateAsync(id, changes, now, maxStateBytes, cancellationToken) : TimedAsync(Inner.UpdateAsync(id, changes, now, maxStateBytes, cancellationToken), start, "update");
     }
 
-    public ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.DeleteAsync(id, now, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "delete");
+        return start == 0 ? Inner.DeleteAsync(id, now, cancellationToken) : TimedAsync(Inner.DeleteAsync(id, now, cancellationToken), start, "delete");
     }
 
     public ValueTask<bool> ExistsAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.ExistsAsync(id, now, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "exists");
+        return start == 0 ? Inner.ExistsAsync(id, now, cancellationToken) : TimedAsync(Inner.ExistsAsync(id, now, cancellationToken), start, "exists");
     }
 
     public ValueTask<SessionPage> QueryAsync(SessionQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.QueryAsync(query, now, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "query");
+        return start == 0 ? Inner.QueryAsync(query, now, cancellationToken) : TimedAsync(Inner.QueryAsync(query, now, cancellationToken), start, "query");
     }
 
     public ValueTask<IReadOnlyList<Session>> RemoveExpiredAsync(DateTimeOffset now, int maxCount, CancellationToken cancellationToken)
     {
         var start = metrics.StartTimestamp(time);
-        var pending = Inner.RemoveExpiredAsync(now, maxCount, cancellationToken);
-        return start == 0 ? pending : TimedAsync(pending, start, "remove_expired");
+        return start == 0 ? Inner.RemoveExpiredAsync(now, maxCount, cancellationToken) : TimedAsync(Inner.RemoveExpiredAsync(now, maxCount, cancellationToken), start, "remove_expired");
     }
 
     private async ValueTask<T> TimedAsync<T>(ValueTask<T> pending, long started, string operation)

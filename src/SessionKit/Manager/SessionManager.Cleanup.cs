@@ -25,7 +25,7 @@ public sealed partial class SessionManager
             total += removed.Count;
             foreach (var session in removed)
             {
-                if (!IsForwarder(session))
+                if (!session.IsForwarder)
                 {
                     await RaiseAsync(SessionEventKind.Expired, session, now).ConfigureAwait(false);
                 }

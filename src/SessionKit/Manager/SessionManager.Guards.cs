@@ -13,9 +13,9 @@ public sealed partial class SessionManager
     /// </summary>
     private async ValueTask<SessionLookupResult> VerifyAsync(Session session, SessionAccessContext context, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (IsForwarder(session))
+        if (session.IsForwarder)
         {
-            var target = await ResolveForwardAsync(session, now, cancellationToken).ConfigureAwait(false);
+            var (target, _) = await ResolveForwardAsync(session, now, cancellationToken).ConfigureAwait(false);
             if (target is null)
             {
                 return SessionLookupResult.NotFound;
@@ -55,11 +55,9 @@ public sealed partial class SessionManager
     {
         _metrics.Rejected.Add(1, new KeyValuePair<string, object?>("sessionkit.guard", guard));
         Log.AccessRejected(_logger, SessionIdTagger.Tag(session.Id), guard, reason);
-        if (_options.TerminateOnRejection && await DeleteCoreAsync(session.Id, now, cancellationToken).ConfigureAwait(false))
+        if (_options.TerminateOnRejection && await DeleteChainAsync(session.Id, now, cancellationToken).ConfigureAwait(false))
         {
-            _metrics.Deleted.Add(1);
             Log.TerminatedOnRejection(_logger, SessionIdTagger.Tag(session.Id));
-            await RaiseAsync(SessionEventKind.Deleted, session, now).ConfigureAwait(false);
         }
 
         await RaiseAsync(new SessionEvent

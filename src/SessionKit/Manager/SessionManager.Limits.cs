@@ -1,21 +1,32 @@
 namespace SessionKit;
 
-// MaxSessionsPerUser without a cross-node lock: every creator inserts first, then counts the user's live sessions.
-// Each creator's count includes its own session, so whichever order creations interleave in, the set never stays
-// above the limit: RejectNew deletes its own session when over (concurrent creators may both back out — it fails
-// closed), EvictOldest deletes the oldest beyond the limit in one deterministic order (concurrent creators delete
-// the same sessions; deletes are idempotent).
+// MaxSessionsPerUser without a cross-node lock. A session is a lineage (every id it has had through rotations shares
+// one), so a rotation never counts twice. Every creator inserts first, then lists the user's sessions and applies
+// one order that every creator agrees on — (CreatedAt, lineage) — including its own session: EvictOldest keeps the
+// newest MaxSessionsPerUser and deletes the rest (a creator may find its own session among them when newer ones
+// raced it, and comes back as the newest); the last creator to list sees every insert, so concurrent logins converge
+// on exactly the cap. RejectNew fails closed: a creator that sees more than the cap deletes its own session, so the
+// cap is never exceeded (concurrent creators may all back out; each of them was told LimitReached).
 public sealed partial class SessionManager
 {
+    /// <summary>Applies the per-user limit after <paramref name="created"/> was inserted.</summary>
+    /// <returns><see langword="false"/> when <paramref name="created"/> itself did not survive the limit (it was deleted).</returns>
     private async ValueTask<bool> EnforceUserLimitAsync(Session created, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var max = _options.MaxSessionsPerUser!.Value;
         var sessions = await ListUserSessionsAsync(created.UserId!, now, cancellationToken).ConfigureAwait(false);
-        if (sessions.Count <= max)
+        var lineages = sessions
+            .GroupBy(LineageOf, StringComparer.Ordinal)
+            .Select(static g => (Lineage: g.Key, CreatedAt: g.Min(static s => s.CreatedAt), Ids: g.Select(static s => s.Id).ToArray()))
+            .OrderBy(static l => l.CreatedAt)
+            .ThenBy(static l => l.Lineage, StringComparer.Ordinal)
+            .ToList();
+        if (lineages.Count <= max)
         {
             return true;
         }
 
+        var mine = LineageOf(created);
         if (_options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew)
         {
             await DeleteCoreAsync(created.Id, now, cancellationToken).ConfigureAwait(false);
@@ -25,17 +36,17 @@ public sealed partial class SessionManager
         }
 
         var evicted = 0;
-        var oldestFirst = sessions
-            .Where(s => !string.Equals(s.Id, created.Id, StringComparison.Ordinal))
-            .OrderBy(static s => s.CreatedAt)
-            .ThenBy(static s => s.Id, StringComparer.Ordinal)
-            .Take(sessions.Count - max);
-        foreach (var victim in oldestFirst)
+        var survived = true;
+        foreach (var victim in lineages.Take(lineages.Count - max))
         {
-            if (await DeleteAndReportAsync(victim, now, cancellationToken).ConfigureAwait(false))
+            var removed = false;
+            foreach (var id in victim.Ids)
             {
-                evicted++;
+                removed |= await DeleteChainAsync(id, now, cancellationToken).ConfigureAwait(false);
             }
+
+            evicted += removed ? 1 : 0;
+            survived &= !string.Equals(victim.Lineage, mine, StringComparison.Ordinal);
         }
 
         if (evicted > 0)
@@ -44,25 +55,26 @@ public sealed partial class SessionManager
             Log.SessionsEvicted(_logger, evicted, max);
         }
 
-        return true;
+        return survived;
     }
 
-    private async ValueTask<int> CountUserSessionsAsync(string userId, int atMost, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Determines whether a new session of <paramref name="userId"/> would be refused outright (RejectNew at the cap).</summary>
+    private async ValueTask<bool> AtRejectingLimitAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var count = 0;
-        string? cursor = null;
-        for (var pages = 0; pages < MaxPages; pages++)
+        if (_options.MaxSessionsPerUser is not { } max || _options.MaxSessionsPolicy != MaxSessionsPolicy.RejectNew)
         {
-            var page = await _store.QueryAsync(new SessionQuery { UserId = userId, Cursor = cursor, Limit = SessionQuery.MaxLimit }, now, cancellationToken).ConfigureAwait(false);
-            count += page.Sessions.Count;
-            cursor = page.NextCursor;
-            if (cursor is null || count >= atMost)
-            {
-                break;
-            }
+            return false;
         }
 
-        return count;
+        var sessions = await ListUserSessionsAsync(userId, now, cancellationToken).ConfigureAwait(false);
+        if (sessions.Select(LineageOf).Distinct(StringComparer.Ordinal).Count() < max)
+        {
+            return false;
+        }
+
+        _metrics.LimitRejected.Add(1);
+        Log.SessionLimitReached(_logger, max);
+        return true;
     }
 
     private async ValueTask<List<Session>> ListUserSessionsAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)

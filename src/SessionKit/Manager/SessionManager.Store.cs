@@ -20,15 +20,15 @@ public sealed partial class SessionManager
         var result = await _store.UpdateAsync(id, changes, now, _options.MaxStateBytes, cancellationToken).ConfigureAwait(false);
 
         // Retiring an id into a rotation forwarder ends the old id for live objects on every node.
-        await _caching.UpdatedAsync(id, result, now, rotated: result.Session is { } updated && IsForwarder(updated)).ConfigureAwait(false);
+        await _caching.UpdatedAsync(id, result, now, rotated: result.Session is { } updated && updated.IsForwarder).ConfigureAwait(false);
         return result;
     }
 
-    private async ValueTask<bool> DeleteCoreAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<Session?> DeleteCoreAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var deleted = await _store.DeleteAsync(id, now, cancellationToken).ConfigureAwait(false);
-        await _caching.DeletedAsync(id, deleted).ConfigureAwait(false);
-        return deleted;
+        var removed = await _store.DeleteAsync(id, now, cancellationToken).ConfigureAwait(false);
+        await _caching.DeletedAsync(id, removed is not null).ConfigureAwait(false);
+        return removed;
     }
 
     private async ValueTask<IReadOnlyList<Session>> RemoveExpiredCoreAsync(DateTimeOffset now, CancellationToken cancellationToken)

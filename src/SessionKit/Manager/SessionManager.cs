@@ -21,6 +21,7 @@ namespace SessionKit;
 public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, IDisposable
 {
     private const int MaxIdAttempts = 3;
+    private const int MaxEvictedRounds = 8;
 
     private readonly TimedSessionStore _store;
     private readonly SessionKitOptions _options;
@@ -81,7 +82,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     {
         var result = await TryCreateAsync(options, cancellationToken).ConfigureAwait(false);
         return result.Session ?? throw new SessionLimitExceededException(
-            $"The user already holds the maximum of {_options.MaxSessionsPerUser} sessions (SessionKitOptions.MaxSessionsPerUser) and the policy is RejectNew.");
+            $"The session did not fit the user's limit of {_options.MaxSessionsPerUser} sessions (SessionKitOptions.MaxSessionsPerUser, policy {_options.MaxSessionsPolicy}).");
     }
 
     /// <inheritdoc />
@@ -92,38 +93,31 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         var template = BuildNewSession(options, now);
         using var activity = StartActivity("SessionKit.Create");
 
-        if (template.UserId is { } userId && _options.MaxSessionsPerUser is { } max && _options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew
-            && await CountUserSessionsAsync(userId, max, now, cancellationToken).ConfigureAwait(false) >= max)
+        if (template.UserId is { } userId && await AtRejectingLimitAsync(userId, now, cancellationToken).ConfigureAwait(false))
         {
-            _metrics.LimitRejected.Add(1);
-            Log.SessionLimitReached(_logger, max);
             return SessionCreateResult.LimitReached;
         }
 
         Session? created = null;
-        for (var attempt = 0; attempt < MaxIdAttempts && created is null; attempt++)
+        for (var round = 0; created is null; round++)
         {
-            var candidate = template with { Id = SessionIds.Generate() };
-            if (await CreateCoreAsync(candidate, now, cancellationToken).ConfigureAwait(false))
+            created = await InsertAsync(template, now, cancellationToken).ConfigureAwait(false);
+            if (created.UserId is null || _options.MaxSessionsPerUser is null
+                || await EnforceUserLimitAsync(created, now, cancellationToken).ConfigureAwait(false))
             {
-                created = candidate;
+                break;
             }
-            else
+
+            // Under EvictOldest a creator's own session is evicted only by newer ones that raced it: come back as the
+            // newest (a few rounds at most; concurrent logins converge), under RejectNew the answer stands.
+            if (_options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew || round + 1 >= MaxEvictedRounds)
             {
-                Log.SessionIdCollision(_logger, attempt + 1);
+                return SessionCreateResult.LimitReached;
             }
-        }
 
-        if (created is null)
-        {
-            throw new InvalidOperationException(
-                $"The store reported an id collision {MaxIdAttempts} times in a row for fresh 256-bit ids; the store or the random number generator is broken.");
-        }
-
-        if (created.UserId is not null && _options.MaxSessionsPerUser is not null
-            && !await EnforceUserLimitAsync(created, now, cancellationToken).ConfigureAwait(false))
-        {
-            return SessionCreateResult.LimitReached;
+            now = Now();
+            template = BuildNewSession(options, now);
+            created = null;
         }
 
         _metrics.Created.Add(1);
@@ -134,6 +128,24 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 
         await RaiseAsync(SessionEventKind.Created, created, now).ConfigureAwait(false);
         return SessionCreateResult.Created(created);
+    }
+
+    /// <summary>Writes a new session under a fresh id (create-if-absent; a collision draws another id).</summary>
+    private async ValueTask<Session> InsertAsync(Session template, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxIdAttempts; attempt++)
+        {
+            var candidate = template with { Id = SessionIds.Generate() };
+            if (await CreateCoreAsync(candidate, now, cancellationToken).ConfigureAwait(false))
+            {
+                return candidate;
+            }
+
+            Log.SessionIdCollision(_logger, attempt + 1);
+        }
+
+        throw new InvalidOperationException(
+            $"The store reported an id collision {MaxIdAttempts} times in a row for fresh 256-bit ids; the store or the random number generator is broken.");
     }
 
     /// <inheritdoc />
@@ -159,7 +171,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
                 return new(SessionLookupResult.NotFound);
             }
 
-            return _guards.Length == 0 && !IsForwarder(session) && !(context.Slide && NeedsTouch(session, now))
+            return _guards.Length == 0 && !session.IsForwarder && !(context.Slide && NeedsTouch(session, now))
                 ? new(SessionLookupResult.Found(session))
                 : AccessAsync(session, context, now, cancellationToken);
         }
@@ -200,124 +212,6 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     }
 
     /// <inheritdoc />
-    public async ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, SessionAccessContext? context = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(changes);
-        if (!SessionIds.IsWellFormed(id))
-        {
-            return SessionUpdateResult.NotFound;
-        }
-
-        using var activity = StartActivity("SessionKit.Update");
-        var now = Now();
-
-        // Read first: the guards need the binding, and an id rotated moments ago forwards to the new session, so a
-        // late write from an in-flight request lands on the session rather than on the old id's forwarding record.
-        var current = await _caching.LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
-        if (current is null)
-        {
-            return SessionUpdateResult.NotFound;
-        }
-
-        var verified = await VerifyAsync(current, context ?? SessionAccessContext.Default, now, cancellationToken).ConfigureAwait(false);
-        switch (verified.Status)
-        {
-            case SessionLookupStatus.NotFound:
-                return SessionUpdateResult.NotFound;
-            case SessionLookupStatus.Rejected:
-                return SessionUpdateResult.Rejected;
-        }
-
-        var target = verified.Session!.Id;
-        var result = await UpdateCoreAsync(target, changes, now, cancellationToken).ConfigureAwait(false);
-        if (result.Session is { } written && IsForwarder(written) && written.Binding.TryGetValue(RotatedToKey, out var forwardTo))
-        {
-            // The session was rotated between our read and our write, so the write hit the old id's forwarding
-            // record: carry it over to the session it forwards to, so an acknowledged write is never lost.
-            target = forwardTo;
-            result = await UpdateCoreAsync(target, changes, now, cancellationToken).ConfigureAwait(false);
-        }
-        if (result.Status == SessionUpdateStatus.Conflict)
-        {
-            _metrics.Conflicts.Add(1);
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                Log.UpdateConflict(_logger, SessionIdTagger.Tag(target), changes.ExpectedVersion ?? 0, result.CurrentVersion ?? 0);
-            }
-        }
-
-        return result;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        if (!SessionIds.IsWellFormed(id))
-        {
-            return false;
-        }
-
-        using var activity = StartActivity("SessionKit.Delete");
-        var now = Now();
-
-        // Logging out with an id rotated moments ago logs out the session it forwards to as well.
-        var current = await _caching.LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
-        var deleted = false;
-        if (current is not null && IsForwarder(current))
-        {
-            if (await ResolveForwardAsync(current, now, cancellationToken).ConfigureAwait(false) is { } target)
-            {
-                deleted = await DeleteAndReportAsync(target, now, cancellationToken).ConfigureAwait(false);
-            }
-
-            await DeleteCoreAsync(id, now, cancellationToken).ConfigureAwait(false);
-            return deleted;
-        }
-
-        return current is not null && await DeleteAndReportAsync(current, now, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async ValueTask<bool> DeleteAndReportAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (!await DeleteCoreAsync(session.Id, now, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
-
-        _metrics.Deleted.Add(1);
-        if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            Log.SessionDeleted(_logger, SessionIdTagger.Tag(session.Id));
-        }
-
-        await RaiseAsync(SessionEventKind.Deleted, session, now).ConfigureAwait(false);
-        return true;
-    }
-
-    /// <inheritdoc />
-    public async ValueTask<int> DeleteUserSessionsAsync(string userId, string? exceptSessionId = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
-        using var activity = StartActivity("SessionKit.DeleteUserSessions");
-        var now = Now();
-        var sessions = await ListUserSessionsAsync(userId, now, cancellationToken).ConfigureAwait(false);
-        var deleted = 0;
-        foreach (var session in sessions)
-        {
-            if (!string.Equals(session.Id, exceptSessionId, StringComparison.Ordinal)
-                && await DeleteAndReportAsync(session, now, cancellationToken).ConfigureAwait(false))
-            {
-                deleted++;
-            }
-        }
-
-        Log.UserSessionsDeleted(_logger, deleted, exceptSessionId is not null);
-        return deleted;
-    }
-
-    /// <inheritdoc />
     public async ValueTask<SessionPage> QueryAsync(SessionQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -331,7 +225,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         // Binding data (hashes, salts) is for guards only, never for management listings; forwarding records of
         // rotated ids are not sessions.
         var sessions = page.Sessions
-            .Where(static s => !IsForwarder(s))
+            .Where(static s => !s.IsForwarder)
             .Select(static s => s.Binding.Count == 0 ? s : s with { Binding = Session.EmptyMetadata })
             .ToArray();
         return page with { Sessions = sessions };
@@ -368,6 +262,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
 
         var data = options.Data;
         var binding = data.BindingChanges.Where(static p => p.Value is not null).ToDictionary(static p => p.Key, static p => p.Value!, StringComparer.Ordinal);
+        binding[LineageKey] = NewLineage();
         if (_guards.Length > 0)
         {
             var bound = new SessionChanges();

@@ -7,37 +7,27 @@ namespace SessionKit.Tests.Caching;
 
 public sealed class LiveSessionCacheTests : IAsyncDisposable
 {
-    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = ManagerHarness.Start;
 
-    private readonly ManualTimeProvider _time = new(Start);
-    private readonly InMemorySessionStore _memory = new();
+    private readonly ManagerHarness _harness = new();
+    private readonly ManualTimeProvider _time;
+    private readonly InMemorySessionStore _memory;
     private readonly InProcessSessionBackplane _backplane = new();
-    private readonly List<IAsyncDisposable> _owned = [];
 
-    public async ValueTask DisposeAsync()
+    public LiveSessionCacheTests()
     {
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
+        _time = _harness.Time;
+        _memory = _harness.Memory;
     }
 
-    private SessionManager Manager(ISessionStore? store = null, bool cache = false)
-    {
-        var manager = new SessionManager(
-            store ?? _memory,
-            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false, Cache = new SessionCacheOptions { Enabled = cache, WriteBehindTouches = false } }),
-            _time,
-            backplane: _backplane);
-        _owned.Add(manager);
-        return manager;
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
+
+    private SessionManager Manager(ISessionStore? store = null, bool cache = false) =>
+        _harness.Create(store, static o => o.EnableBackgroundCleanup = false, backplane: _backplane, cache: new SessionCacheOptions { Enabled = cache, WriteBehindTouches = false });
 
     private LiveSessionCache<Connection> Live(SessionManager manager, Activator activator, int capacity = 1000)
     {
-        var live = new LiveSessionCache<Connection>(manager, manager.Caching, activator, Options.Create(new LiveSessionOptions { Capacity = capacity }));
-        _owned.Add(live);
-        return live;
+        return _harness.Own(new LiveSessionCache<Connection>(manager, manager.Caching, activator, Options.Create(new LiveSessionOptions { Capacity = capacity })));
     }
 
     [Fact]

@@ -6,46 +6,31 @@ namespace SessionKit.Tests.Caching;
 
 public sealed class SessionCacheTests : IAsyncDisposable
 {
-    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = ManagerHarness.Start;
 
-    private readonly ManualTimeProvider _time = new(Start);
-    private readonly InMemorySessionStore _memory = new();
+    private readonly ManagerHarness _harness = new();
+    private readonly ManualTimeProvider _time;
+    private readonly InMemorySessionStore _memory;
     private readonly GatedStore _store;
     private readonly TestBackplane _backplane = new();
-    private readonly List<SessionManager> _managers = [];
 
     public SessionCacheTests()
     {
+        _time = _harness.Time;
+        _memory = _harness.Memory;
         _store = new GatedStore(_memory);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var manager in _managers)
-        {
-            await manager.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
     private SessionManager CreateManager(Action<SessionCacheOptions>? configure = null, ISessionStore? store = null, ISessionBackplane? backplane = null, TestMeterFactory? meters = null)
     {
         var cache = new SessionCacheOptions { Enabled = true, WriteBehindTouches = false };
         configure?.Invoke(cache);
-        var manager = new SessionManager(
-            store ?? _store,
-            Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false, Cache = cache }),
-            _time,
-            meterFactory: meters,
-            backplane: backplane ?? _backplane);
-        _managers.Add(manager);
-        return manager;
+        return _harness.Create(store ?? _store, static o => o.EnableBackgroundCleanup = false, meterFactory: meters, backplane: backplane ?? _backplane, cache: cache);
     }
 
-    private async Task<Session> SeedAsync()
-    {
-        var session = await new SessionManager(_memory, Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }), _time).CreateAsync();
-        return session;
-    }
+    private Task<Session> SeedAsync() => _harness.SeedAsync();
 
     [Fact]
     public async Task Get_TenThousandConcurrentMissesOfAColdSession_LoadTheStoreOnce()

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using SessionKit.Caching;
 using SessionKit.Stores;
 
@@ -6,49 +5,36 @@ namespace SessionKit.Tests.Caching;
 
 public sealed class WriteBehindTouchTests : IAsyncDisposable
 {
-    private static readonly DateTimeOffset Start = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Start = ManagerHarness.Start;
 
-    private readonly ManualTimeProvider _time = new(Start);
-    private readonly InMemorySessionStore _memory = new();
+    private readonly ManagerHarness _harness = new();
+    private readonly ManualTimeProvider _time;
+    private readonly InMemorySessionStore _memory;
     private readonly GatedStore _store;
-    private readonly List<SessionManager> _managers = [];
 
     public WriteBehindTouchTests()
     {
+        _time = _harness.Time;
+        _memory = _harness.Memory;
         _store = new GatedStore(_memory);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var manager in _managers)
-        {
-            await manager.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _harness.DisposeAsync();
 
-    private SessionManager CreateManager(bool writeBehind = true, int accessCount = 100)
-    {
-        var manager = new SessionManager(
+    private SessionManager CreateManager(bool writeBehind = true, int accessCount = 100) =>
+        _harness.Create(
             _store,
-            Options.Create(new SessionKitOptions
+            static o => o.EnableBackgroundCleanup = false,
+            backplane: new InProcessSessionBackplane(),
+            cache: new SessionCacheOptions
             {
-                EnableBackgroundCleanup = false,
-                Cache = new SessionCacheOptions
-                {
-                    Enabled = true,
-                    WriteBehindTouches = writeBehind,
-                    TouchFlushAccessCount = accessCount,
-                    TouchFlushInterval = TimeSpan.FromSeconds(5),
-                },
-            }),
-            _time,
-            backplane: new InProcessSessionBackplane());
-        _managers.Add(manager);
-        return manager;
-    }
+                Enabled = true,
+                WriteBehindTouches = writeBehind,
+                TouchFlushAccessCount = accessCount,
+                TouchFlushInterval = TimeSpan.FromSeconds(5),
+            });
 
-    private Task<Session> SeedAsync() =>
-        new SessionManager(_memory, Options.Create(new SessionKitOptions { EnableBackgroundCleanup = false }), _time).CreateAsync().AsTask();
+    private Task<Session> SeedAsync() => _harness.SeedAsync();
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -195,7 +195,7 @@ public sealed class FileSessionStoreTests(ITestOutputHelper output) : IDisposabl
         byUser.Sessions.Select(static s => s.Id).Should().Equal(id);
         Directory.EnumerateFileSystemEntries(_parent).Should().BeEquivalentTo([Root, sentinel.FullName]);
         sentinel.EnumerateFileSystemInfos().Should().BeEmpty();
-        (await store.DeleteAsync(id, _t0)).Should().BeTrue();
+        (await store.DeleteAsync(id, _t0)).Should().NotBeNull();
         SessionFiles().Should().BeEmpty();
     }
 
@@ -208,7 +208,7 @@ public sealed class FileSessionStoreTests(ITestOutputHelper output) : IDisposabl
 
         await act.Should().ThrowAsync<ArgumentException>().WithMessage("*unpaired surrogate*");
         (await store.GetAsync("bad\uD800id", _t0)).Should().BeNull();
-        (await store.DeleteAsync("bad\uD800id", _t0)).Should().BeFalse();
+        (await store.DeleteAsync("bad\uD800id", _t0)).Should().BeNull();
         (await store.UpdateAsync("bad\uD800id", new SessionChanges().SetMetadata("a", "b"), _t0, MaxState)).Status.Should().Be(SessionUpdateStatus.NotFound);
         SessionFiles().Should().BeEmpty();
     }

@@ -164,86 +164,78 @@ public sealed partial class FileSessionStore : ISessionStore
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
-    public async ValueTask<bool> TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!FileStoreLayout.IsStorable(id))
+    public ValueTask<bool> TouchAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        WithLockedSessionAsync(id, now, "touch", false, now, static (store, hash, current, now) =>
         {
-            return false;
-        }
-
-        var hash = FileStoreLayout.Hash(id);
-        try
-        {
-            using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
-            var current = ReadLocked(hash, id);
-            if (current is null || !current.IsLiveAt(now))
-            {
-                return false;
-            }
-
             if (now > current.LastAccessedAt)
             {
-                WriteLocked(hash, current with { LastAccessedAt = now }, current);
+                store.WriteLocked(hash, current with { LastAccessedAt = now }, current);
             }
 
             return true;
-        }
-        catch (Exception ex) when (IsStoreFault(ex))
-        {
-            throw Failure("touch", ex);
-        }
-    }
+        }, cancellationToken);
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
-    public async ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default)
+    public ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!FileStoreLayout.IsStorable(id))
+        return WithLockedSessionAsync(id, now, "update", SessionUpdateResult.NotFound, (changes, now, maxStateBytes), static (store, hash, current, args) =>
         {
-            return SessionUpdateResult.NotFound;
-        }
-
-        var hash = FileStoreLayout.Hash(id);
-        try
-        {
-            using var held = await _locks.AcquireAsync(FileStoreLayout.ShardOf(hash), cancellationToken).ConfigureAwait(false);
-            var current = ReadLocked(hash, id);
-            if (current is null || !current.IsLiveAt(now))
+            if (current.IsForwarder)
             {
-                return SessionUpdateResult.NotFound;
+                return SessionUpdateResult.Forwarded(current);
             }
 
-            if (changes.ExpectedVersion is { } expected && expected != current.Version)
+            if (args.changes.ExpectedVersion is { } expected && expected != current.Version)
             {
                 return SessionUpdateResult.Conflict(current.Version);
             }
 
-            var updated = changes.ApplyWithinLimit(current, now, maxStateBytes);
-
-            WriteLocked(hash, updated, current);
+            var updated = args.changes.ApplyWithinLimit(current, args.now, args.maxStateBytes);
+            store.WriteLocked(hash, updated, current);
             return SessionUpdateResult.Updated(updated);
-        }
-        catch (Exception ex) when (IsStoreFault(ex))
-        {
-            throw Failure("update", ex);
-        }
+        }, cancellationToken);
     }
 
     /// <inheritdoc />
     /// <exception cref="SessionStoreException">The file system failed or the shard lock timed out.</exception>
-    public async ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        WithLockedSessionAsync<bool, Session?>(id, now, "delete", null, false, static (store, hash, current, _) =>
+        {
+            // A logout must not come back after a power loss: flush the directory before acknowledging.
+            store.DeleteLocked(hash, current, flush: store._flushToDisk);
+            return current;
+        }, cancellationToken, liveOnly: false);
+
+    /// <summary>
+    /// The skeleton every conditional write shares: lock the id's shard, read the session, check it is live, act, and
+    /// map file-system failures to <see cref="SessionStoreException"/>.
+    /// </summary>
+    /// <param name="id">The session id.</param>
+    /// <param name="now">The current time.</param>
+    /// <param name="operation">The operation's name, for the failure.</param>
+    /// <param name="absent">The answer when no live session has the id.</param>
+    /// <param name="state">State for <paramref name="action"/>.</param>
+    /// <param name="action">The write, run under the lock with the session as stored.</param>
+    /// <param name="cancellationToken">The cancellation token.</param>
+    /// <param name="liveOnly"><see langword="false"/> to act on an expired record too (delete removes it; the answer is still <paramref name="absent"/>).</param>
+    private async ValueTask<TResult> WithLockedSessionAsync<TState, TResult>(
+        string id,
+        DateTimeOffset now,
+        string operation,
+        TResult absent,
+        TState state,
+        Func<FileSessionStore, string, Session, TState, TResult> action,
+        CancellationToken cancellationToken,
+        bool liveOnly = true)
     {
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
         if (!FileStoreLayout.IsStorable(id))
         {
-            return false;
+            return absent;
         }
 
         var hash = FileStoreLayout.Hash(id);
@@ -253,16 +245,21 @@ public sealed partial class FileSessionStore : ISessionStore
             var current = ReadLocked(hash, id);
             if (current is null)
             {
-                return false;
+                return absent;
             }
 
-            // A logout must not come back after a power loss: flush the directory before acknowledging.
-            DeleteLocked(hash, current, flush: _flushToDisk);
-            return current.IsLiveAt(now);
+            var live = current.IsLiveAt(now);
+            if (!live && liveOnly)
+            {
+                return absent;
+            }
+
+            var result = action(this, hash, current, state);
+            return live ? result : absent;
         }
         catch (Exception ex) when (IsStoreFault(ex))
         {
-            throw Failure("delete", ex);
+            throw Failure(operation, ex);
         }
     }
 

@@ -115,6 +115,11 @@ public sealed partial class InMemorySessionStore : ISessionStore
                 return new(SessionUpdateResult.NotFound);
             }
 
+            if (current.Session.IsForwarder)
+            {
+                return new(SessionUpdateResult.Forwarded(current.Session));
+            }
+
             if (changes.ExpectedVersion is { } expected && expected != current.Session.Version)
             {
                 return new(SessionUpdateResult.Conflict(current.Session.Version));
@@ -134,7 +139,7 @@ public sealed partial class InMemorySessionStore : ISessionStore
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
         cancellationToken.ThrowIfCancellationRequested();
@@ -142,11 +147,11 @@ public sealed partial class InMemorySessionStore : ISessionStore
         {
             if (TryRemove(current))
             {
-                return new(current.IsLiveAt(now));
+                return new(current.IsLiveAt(now) ? current.Session : null);
             }
         }
 
-        return new(false);
+        return new((Session?)null);
     }
 
     /// <inheritdoc />
