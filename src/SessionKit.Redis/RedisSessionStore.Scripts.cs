@@ -86,9 +86,10 @@ public sealed partial class RedisSessionStore
 
         /// <summary>
         /// Update-if-live with per-key merge and optional compare-and-set. ARGV: now, grace, expected version or '',
-        /// max state bytes, user op ('' / 's' / 'c'), user, kind op, kind, state changed ('1'/'0'), n, n field/value
-        /// pairs, m, m fields to remove. Returns {1, old uid, expiry, field, value, ...} (the new hash),
-        /// {0} not found, {-1, version, uid, expiry} conflict, {-2, size, uid, expiry} state too large.
+        /// max state bytes, user op ('' / 's' / 'c'), user, kind op, kind, state changed ('1'/'0'), n, absolute-expiry
+        /// cap (Unix ms) or '', n field/value pairs, m, m fields to remove. Returns {1, old uid, expiry, field, value, ...}
+        /// (the new hash), {0} not found, {-1, version, uid, expiry} conflict, {-2, size, uid, expiry} state too large,
+        /// {-3, version, uid, expiry, field, value, ...} a rotation forwarder (never changed; the hash as it is).
         /// </summary>
         public static readonly RedisScript Update = new("update", Prelude + """
             local flat = redis.call('HGETALL', KEYS[1])
@@ -100,10 +101,27 @@ public sealed partial class RedisSessionStore
             local e = expiry(h['la'], h['idle'], h['abs'])
             if tonumber(h['v']) ~= FORMAT or not ver or not e or e <= now then return {0} end
             local old_uid = h['uid'] or false
+            if h['b:sessionkit.rotated_to'] then
+              local out = {-3, ver, old_uid, e}
+              for f, v in pairs(h) do
+                out[#out + 1] = f
+                out[#out + 1] = v
+              end
+              return out
+            end
             if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= ver then return {-1, ver, old_uid, e} end
             local sets = {}
             local dels = {}
-            local i = 11
+            if ARGV[11] ~= '' then
+              local cap = tonumber(ARGV[11])
+              local abs = tonumber(h['abs'])
+              if not abs or cap < abs then
+                h['abs'] = ARGV[11]
+                sets[#sets + 1] = 'abs'
+                sets[#sets + 1] = ARGV[11]
+              end
+            end
+            local i = 12
             for _ = 1, tonumber(ARGV[10]) do
               h[ARGV[i]] = ARGV[i + 1]
               sets[#sets + 1] = ARGV[i]
@@ -156,14 +174,19 @@ public sealed partial class RedisSessionStore
             return out
             """);
 
-        /// <summary>Deletes the hash. ARGV: now. Returns {live ? 1 : 0, uid, existed ? 1 : 0}.</summary>
+        /// <summary>Deletes the hash. ARGV: now. Returns {live ? 1 : 0, uid, existed ? 1 : 0, field, value, ...} (the hash as removed, when live).</summary>
         public static readonly RedisScript Delete = new("delete", Prelude + """
             local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
-            if redis.call('DEL', KEYS[1]) == 0 then return {0, false, 0} end
             local e = expiry(cur[2], cur[3], cur[4])
             local live = 0
             if tonumber(cur[1]) == FORMAT and e and e > tonumber(ARGV[1]) then live = 1 end
-            return {live, cur[5], 1}
+            local out = {live, cur[5], 1}
+            if live == 1 then
+              local flat = redis.call('HGETALL', KEYS[1])
+              for i = 1, #flat do out[#out + 1] = flat[i] end
+            end
+            if redis.call('DEL', KEYS[1]) == 0 then return {0, false, 0} end
+            return out
             """);
 
         /// <summary>

@@ -328,6 +328,8 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return code switch
             {
                 0 => SessionUpdateResult.NotFound,
+                -3 => SessionUpdateResult.Forwarded(RedisSessionHash.Decode(id, result, 4, out var forwarderError)
+                    ?? throw new SessionStoreException(Name, OpUpdate, $"The forwarding record could not be read: {forwarderError}.")),
                 -1 => SessionUpdateResult.Conflict((long)result[1]),
                 -2 => throw new SessionStateTooLargeException((long)result[1], maxStateBytes),
                 _ => throw new SessionStoreException(Name, OpUpdate, $"The update script returned an unknown code {code}."),
@@ -341,12 +343,12 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
 
     /// <inheritdoc />
     /// <remarks>One Lua call deletes the hash; the index entries are removed after it.</remarks>
-    public async ValueTask<bool> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
         if (!_keys.TrySessionKey(id, out var key))
         {
-            return false;
+            return null;
         }
 
         var start = Stopwatch.GetTimestamp();
@@ -364,7 +366,10 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
                 await MaintainIndexesAsync(OpDelete, start, cleanup, id).ConfigureAwait(false);
             }
 
-            return (long)result[0] == 1;
+            // A live hash that cannot be decoded is still gone; report it as removed, with what can be said of it.
+            return (long)result[0] == 1
+                ? RedisSessionHash.Decode(id, result, 3, out _) ?? new Session { Id = id, CreatedAt = now, LastAccessedAt = now, IdleTimeout = TimeSpan.FromMilliseconds(1) }
+                : null;
         }
         catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
         {
@@ -415,7 +420,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             + changes.StateChanges.Count(static c => c.Value is not null)
             + changes.BindingChanges.Count(static c => c.Value is not null);
         var removals = changes.MetadataChanges.Count + changes.StateChanges.Count + changes.BindingChanges.Count - sets;
-        var args = new RedisValue[11 + (2 * sets) + removals];
+        var args = new RedisValue[12 + (2 * sets) + removals];
         args[0] = nowMs;
         args[1] = graceMs;
         args[2] = changes.ExpectedVersion is { } expected ? expected : RedisValue.EmptyString;
@@ -424,7 +429,8 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         (args[6], args[7]) = ScalarChange(changes.ChangesKind, changes.Kind);
         args[8] = changes.StateChanges.Count > 0 ? "1" : "0";
         args[9] = sets;
-        var i = 10;
+        args[10] = changes.AbsoluteExpiryCap is { } cap ? RedisSessionHash.ToMs(cap) : RedisValue.EmptyString;
+        var i = 11;
         foreach (var (key, value) in changes.MetadataChanges)
         {
             if (value is not null)

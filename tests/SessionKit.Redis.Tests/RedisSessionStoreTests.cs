@@ -333,7 +333,7 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         (await _store.TouchAsync(session.Id, _t0 + TimeSpan.FromSeconds(1))).Should().BeTrue();
         (await _store.UpdateAsync(session.Id, new SessionChanges().SetMetadata("k", "v"), _t0 + TimeSpan.FromSeconds(2), 1024)).IsUpdated.Should().BeTrue();
         (await _store.CreateAsync(NewSession(), _t0)).Should().BeTrue();
-        (await _store.DeleteAsync(session.Id, _t0)).Should().BeTrue();
+        (await _store.DeleteAsync(session.Id, _t0)).Should().NotBeNull();
 
         _logs.Entries.Count(static e => e.EventId.Id == 201).Should().BeGreaterThanOrEqualTo(1);
     }
@@ -449,7 +449,7 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         (await _store.GetAsync(broken, _t0)).Should().BeNull();
         (await _store.ExistsAsync(broken, _t0)).Should().BeFalse();
         (await _store.TouchAsync(broken, _t0)).Should().BeFalse();
-        (await _store.DeleteAsync(broken, _t0)).Should().BeFalse();
+        (await _store.DeleteAsync(broken, _t0)).Should().BeNull();
         (await _store.UpdateAsync(broken, new SessionChanges().SetMetadata("k", "v"), _t0, 10)).Status.Should().Be(SessionUpdateStatus.NotFound);
     }
 
