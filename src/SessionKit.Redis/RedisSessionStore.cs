@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using SessionKit.Internal;
 using SessionKit.Redis.Internal;
 using StackExchange.Redis;
 
@@ -88,6 +89,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
+        WellFormedText.ThrowIfIllFormed(session, nameof(session));
         if (!_keys.TrySessionKey(session.Id, out var key))
         {
             throw new ArgumentException("The session id is not well-formed UTF-16.", nameof(session));
@@ -259,6 +261,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(changes);
+        WellFormedText.ThrowIfIllFormed(changes, nameof(changes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
         if (!_keys.TrySessionKey(id, out var key))
         {

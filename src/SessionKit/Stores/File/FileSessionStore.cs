@@ -95,6 +95,7 @@ public sealed partial class FileSessionStore : ISessionStore
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
+        WellFormedText.ThrowIfIllFormed(session, nameof(session));
         if (!FileStoreLayout.IsStorable(session.Id))
         {
             throw new ArgumentException("The session id contains an unpaired surrogate, which JSON cannot store; it would not read back as itself.", nameof(session));
@@ -180,6 +181,7 @@ public sealed partial class FileSessionStore : ISessionStore
     public ValueTask<SessionUpdateResult> UpdateAsync(string id, SessionChanges changes, DateTimeOffset now, long maxStateBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
+        WellFormedText.ThrowIfIllFormed(changes, nameof(changes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
         return WithLockedSessionAsync(id, now, "update", SessionUpdateResult.NotFound, (changes, now, maxStateBytes), static (store, hash, current, args) =>
         {

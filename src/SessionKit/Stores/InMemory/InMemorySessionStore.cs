@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using SessionKit.Internal;
 
 namespace SessionKit.Stores;
 
@@ -35,6 +36,7 @@ public sealed partial class InMemorySessionStore : ISessionStore
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
+        WellFormedText.ThrowIfIllFormed(session, nameof(session));
         cancellationToken.ThrowIfCancellationRequested();
 
         var entry = new Entry(session);
@@ -106,6 +108,7 @@ public sealed partial class InMemorySessionStore : ISessionStore
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(changes);
+        WellFormedText.ThrowIfIllFormed(changes, nameof(changes));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxStateBytes);
         cancellationToken.ThrowIfCancellationRequested();
         while (true)
