@@ -13,6 +13,7 @@ public sealed partial class RedisSessionStore
         public const int IndexEntriesPrunedId = 203;
         public const int SweepCompletedId = 204;
         public const int ConnectingId = 205;
+        public const int ForeignValueId = 206;
 
         [LoggerMessage(UnreadableSessionId, LogLevel.Warning, "Ignored an unreadable session hash in Redis during {Operation}: {Reason}. It is treated as absent.")]
         public static partial void UnreadableSession(ILogger logger, string operation, string reason);
@@ -31,5 +32,8 @@ public sealed partial class RedisSessionStore
 
         [LoggerMessage(ConnectingId, LogLevel.Information, "Connecting to Redis ({EndPointCount} configured endpoints).")]
         public static partial void Connecting(ILogger logger, int endPointCount);
+
+        [LoggerMessage(ForeignValueId, LogLevel.Warning, "A value that is not a session hash sat at the key of session {SessionTag} (seen during {Operation}); it is treated as absent and removed.")]
+        public static partial void ForeignValue(ILogger logger, string sessionTag, string operation);
     }
 }

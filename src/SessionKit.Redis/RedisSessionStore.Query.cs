@@ -201,7 +201,7 @@ public sealed partial class RedisSessionStore
         var reads = new Task<HashEntry[]>[ids.Length];
         for (var i = 0; i < ids.Length; i++)
         {
-            reads[i] = _keys.TrySessionKey(ids[i], out var key) ? database.HashGetAllAsync(key) : Task.FromResult(Array.Empty<HashEntry>());
+            reads[i] = _keys.TrySessionKey(ids[i], out var key) ? ReadOneAsync(database, ids[i], key) : Task.FromResult(Array.Empty<HashEntry>());
         }
 
         var results = await WithTimeout(Task.WhenAll(reads), start, cancellationToken).ConfigureAwait(false);
@@ -212,6 +212,20 @@ public sealed partial class RedisSessionStore
         }
 
         return sessions;
+    }
+
+    /// <summary>One session's hash for a page; a value of another type reads as absent (and is removed), never failing the page.</summary>
+    private async Task<HashEntry[]> ReadOneAsync(IDatabase database, string id, RedisKey key)
+    {
+        try
+        {
+            return await database.HashGetAllAsync(key).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (IsWrongType(ex))
+        {
+            await DropForeignAsync(id, key, OpQuery).ConfigureAwait(false);
+            return [];
+        }
     }
 
     private static bool Matches(Session session, SessionQuery query) =>

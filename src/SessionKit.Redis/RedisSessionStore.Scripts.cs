@@ -34,6 +34,9 @@ public sealed partial class RedisSessionStore
               if t < 0 then t = 0 end
               return t + grace
             end
+            local function foreign(reply)
+              return type(reply) == 'table' and reply.err ~= nil
+            end
             local function chunked(cmd, key, list)
               local i = 1
               local n = #list
@@ -51,10 +54,12 @@ public sealed partial class RedisSessionStore
         /// the same id is replaced. Returns {1, replaced uid} or {0, live uid, live expiry} on a collision.
         /// </summary>
         public static readonly RedisScript Create = new("create", Prelude + """
-            local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            local cur = redis.pcall('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
             local now = tonumber(ARGV[1])
             local replaced = false
-            if redis.call('EXISTS', KEYS[1]) == 1 then
+            if foreign(cur) then
+              redis.call('DEL', KEYS[1])
+            elseif redis.call('EXISTS', KEYS[1]) == 1 then
               local e = expiry(cur[2], cur[3], cur[4])
               if e and e > now then return {0, cur[5], e} end
               replaced = cur[5]
@@ -71,8 +76,8 @@ public sealed partial class RedisSessionStore
         /// Slide if live: la = max(la, now), TTL re-armed. Never re-creates. ARGV: now, grace. Returns 1 or 0.
         /// </summary>
         public static readonly RedisScript Touch = new("touch", Prelude + """
-            local h = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs')
-            if tonumber(h[1]) ~= FORMAT then return 0 end
+            local h = redis.pcall('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs')
+            if foreign(h) or tonumber(h[1]) ~= FORMAT then return 0 end
             local now = tonumber(ARGV[1])
             local e = expiry(h[2], h[3], h[4])
             if not e or e <= now then return 0 end
@@ -92,8 +97,8 @@ public sealed partial class RedisSessionStore
         /// {-3, version, uid, expiry, field, value, ...} a rotation forwarder (never changed; the hash as it is).
         /// </summary>
         public static readonly RedisScript Update = new("update", Prelude + """
-            local flat = redis.call('HGETALL', KEYS[1])
-            if #flat == 0 then return {0} end
+            local flat = redis.pcall('HGETALL', KEYS[1])
+            if foreign(flat) or #flat == 0 then return {0} end
             local h = {}
             for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
             local now = tonumber(ARGV[1])
@@ -176,7 +181,11 @@ public sealed partial class RedisSessionStore
 
         /// <summary>Deletes the hash. ARGV: now. Returns {live ? 1 : 0, uid, existed ? 1 : 0, field, value, ...} (the hash as removed, when live).</summary>
         public static readonly RedisScript Delete = new("delete", Prelude + """
-            local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            local cur = redis.pcall('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            if foreign(cur) then
+              redis.call('DEL', KEYS[1])
+              return {0, false, 1}
+            end
             local e = expiry(cur[2], cur[3], cur[4])
             local live = 0
             if tonumber(cur[1]) == FORMAT and e and e > tonumber(ARGV[1]) then live = 1 end
@@ -192,10 +201,14 @@ public sealed partial class RedisSessionStore
         /// <summary>
         /// Compare-and-delete for the sweep: deletes only if the record is still expired at now. ARGV: now.
         /// Returns {0} absent, {-1} unreadable (left alone), {1, expiry, uid} live (touched since it was scheduled),
-        /// {2, uid, field, value, ...} removed, with the hash as it was.
+        /// {2, uid, field, value, ...} removed, with the hash as it was, {3} a value of another type, removed.
         /// </summary>
         public static readonly RedisScript Sweep = new("sweep", Prelude + """
-            local cur = redis.call('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            local cur = redis.pcall('HMGET', KEYS[1], 'v', 'la', 'idle', 'abs', 'uid')
+            if foreign(cur) then
+              redis.call('DEL', KEYS[1])
+              return {3}
+            end
             if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
             local e = expiry(cur[2], cur[3], cur[4])
             if tonumber(cur[1]) ~= FORMAT or not e then return {-1} end
@@ -207,8 +220,29 @@ public sealed partial class RedisSessionStore
             return out
             """);
 
+        /// <summary>Removes a value of another type from a session key (never a hash: a session written meanwhile stays). Returns 1 when removed.</summary>
+        public static readonly RedisScript DropForeign = new("drop-foreign", """
+            local t = redis.call('TYPE', KEYS[1])
+            if t['ok'] ~= 'none' and t['ok'] ~= 'hash' then return redis.call('DEL', KEYS[1]) end
+            return 0
+            """);
+
+        /// <summary>
+        /// Adds or re-scores a user-index entry and keeps the index key alive no longer than its latest entry needs:
+        /// its TTL becomes at least score − now + grace (relative, from the manager's clock), so the index of a user
+        /// whose sessions all lapsed before any sweep expires with them. ARGV: id, score (Unix ms), now, grace.
+        /// </summary>
+        public static readonly RedisScript IndexUser = new("index-user", """
+            redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+            local want = tonumber(ARGV[2]) - tonumber(ARGV[3]) + tonumber(ARGV[4])
+            if want < 1 then want = 1 end
+            local t = redis.call('PTTL', KEYS[1])
+            if t == -1 or t < want then redis.call('PEXPIRE', KEYS[1], want) end
+            return 1
+            """);
+
         /// <summary>Gets every script, for tests and diagnostics.</summary>
-        public static IReadOnlyList<RedisScript> All { get; } = [Create, Touch, Update, Delete, Sweep];
+        public static IReadOnlyList<RedisScript> All { get; } = [Create, Touch, Update, Delete, Sweep, DropForeign, IndexUser];
     }
 
     /// <summary>Runs a script by its SHA-1; on <c>NOSCRIPT</c> (a restarted or flushed server) sends its text once, which caches it again.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SessionKit.Internal;
 using SessionKit.Redis.Internal;
 using StackExchange.Redis;
 
@@ -80,10 +81,15 @@ public sealed partial class RedisSessionStore
                             followUps.Add(database.SortedSetAddAsync(_keys.ExpiryIndex, id, expiresMs));
                             if (owner is not null)
                             {
-                                followUps.Add(database.SortedSetAddAsync(_keys.UserKey(owner), id, expiresMs));
+                                followUps.Add(IndexUserAsync(database, _keys.UserKey(owner), id, expiresMs, nowMs));
                             }
 
                             rescheduled++;
+                            break;
+                        case 3:
+                            Log.ForeignValue(_logger, SessionIdTagger.Tag(id), OpRemoveExpired);
+                            followUps.Add(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id));
+                            dropped++;
                             break;
                         case -1:
                             Log.UnreadableSession(_logger, OpRemoveExpired, "the hash has no readable expiry or an unsupported format version; left in place");

@@ -112,7 +112,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
                 ? (Task)database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs)
                 : Task.WhenAll(
                     database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs),
-                    database.SortedSetAddAsync(userKey, session.Id, expiresMs));
+                    IndexUserAsync(database, userKey, session.Id, expiresMs, RedisSessionHash.ToMs(now)));
             await WithTimeout(indexed, start, cancellationToken).ConfigureAwait(false);
 
             var args = new List<RedisValue>(32) { RedisSessionHash.ToMs(now), _graceMs, expiresMs };
@@ -136,7 +136,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             if (session.UserId is not null)
             {
                 repair.Add(string.Equals(liveUser, session.UserId, StringComparison.Ordinal)
-                    ? database.SortedSetAddAsync(userKey, session.Id, liveExpiresMs)
+                    ? IndexUserAsync(database, userKey, session.Id, liveExpiresMs, RedisSessionHash.ToMs(now))
                     : database.SortedSetRemoveAsync(userKey, session.Id));
             }
 
@@ -170,6 +170,11 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
             entries = await WithTimeout(database.HashGetAllAsync(key), start, cancellationToken).ConfigureAwait(false);
         }
+        catch (RedisServerException ex) when (IsWrongType(ex))
+        {
+            await DropForeignAsync(id, key, OpGet).ConfigureAwait(false);
+            return null;
+        }
         catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
         {
             throw Failure(OpGet, ex, start, id);
@@ -195,6 +200,11 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         {
             var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
             values = await WithTimeout(database.HashGetAsync(key, LivenessFields), start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (IsWrongType(ex))
+        {
+            await DropForeignAsync(id, key, OpExists).ConfigureAwait(false);
+            return false;
         }
         catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
         {
@@ -284,7 +294,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             if (newUser is not null)
             {
                 // Placeholder score in the future, so readers leave the entry alone while this update is in flight.
-                await WithTimeout(database.SortedSetAddAsync(newUserKey, id, nowMs + PendingEntryMs), start, cancellationToken).ConfigureAwait(false);
+                await WithTimeout(IndexUserAsync(database, newUserKey, id, nowMs + PendingEntryMs, nowMs), start, cancellationToken).ConfigureAwait(false);
             }
 
             var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Update, key, args), start, cancellationToken).ConfigureAwait(false))!;
@@ -305,14 +315,14 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
 
                     if (newUser is not null)
                     {
-                        moves.Add(database.SortedSetAddAsync(newUserKey, id, expiresMs));
+                        moves.Add(IndexUserAsync(database, newUserKey, id, expiresMs, nowMs));
                     }
 
                     await MaintainIndexesAsync(OpUpdate, start, Task.WhenAll(moves), id).ConfigureAwait(false);
                 }
                 else if (newUser is not null)
                 {
-                    await MaintainIndexesAsync(OpUpdate, start, database.SortedSetAddAsync(newUserKey, id, (long)result[2]), id).ConfigureAwait(false);
+                    await MaintainIndexesAsync(OpUpdate, start, IndexUserAsync(database, newUserKey, id, (long)result[2], nowMs), id).ConfigureAwait(false);
                 }
 
                 return SessionUpdateResult.Updated(session);
@@ -323,7 +333,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
                 // Not applied: undo the placeholder unless the session already belongs to that user.
                 var currentUser = result.Length > 2 ? (string?)result[2] : null;
                 var undo = string.Equals(currentUser, newUser, StringComparison.Ordinal)
-                    ? database.SortedSetAddAsync(newUserKey, id, (long)result[3])
+                    ? IndexUserAsync(database, newUserKey, id, (long)result[3], nowMs)
                     : database.SortedSetRemoveAsync(newUserKey, id);
                 await MaintainIndexesAsync(OpUpdate, start, undo, id).ConfigureAwait(false);
             }
@@ -493,6 +503,32 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         !changed ? (RedisValue.EmptyString, RedisValue.EmptyString)
         : value is null ? ("c", RedisValue.EmptyString)
         : ("s", value);
+
+    /// <summary>Adds a user-index entry and bounds the index key's life (see <c>Scripts.IndexUser</c>).</summary>
+    private async Task IndexUserAsync(IDatabase database, RedisKey userKey, string id, long scoreMs, long nowMs) =>
+        await EvaluateAsync(database, Scripts.IndexUser, userKey, [id, scoreMs, nowMs, _graceMs]).ConfigureAwait(false);
+
+    private static bool IsWrongType(RedisServerException exception) => exception.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Removes a value of another type found at a session's key (a foreign write or a bug elsewhere): it is no session,
+    /// so it reads as absent, is logged by tag, and must not fail other callers. Best effort: the sweep retries.
+    /// </summary>
+    private async Task DropForeignAsync(string id, RedisKey key, string operation)
+    {
+        Log.ForeignValue(_logger, SessionIdTagger.Tag(id), operation);
+        try
+        {
+            if (await GetDatabaseAsync(Stopwatch.GetTimestamp(), CancellationToken.None).ConfigureAwait(false) is { } database)
+            {
+                await EvaluateAsync(database, Scripts.DropForeign, key, []).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or SessionStoreException)
+        {
+            Log.IndexMaintenanceFailed(_logger, operation, Describe(ex));
+        }
+    }
 
     private Session? Decode(string operation, string id, HashEntry[] entries)
     {

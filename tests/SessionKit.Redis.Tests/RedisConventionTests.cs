@@ -18,10 +18,10 @@ public sealed partial class RedisConventionTests : PackageConventionTests
     [Fact]
     public void EveryScript_ReferencesOnlyItsOneDeclaredKey()
     {
-        RedisSessionStore.Scripts.All.Should().HaveCount(5);
+        RedisSessionStore.Scripts.All.Should().HaveCount(7);
         foreach (var script in RedisSessionStore.Scripts.All)
         {
-            KeyReference().Matches(script.Text).Select(static m => m.Value).Distinct().Should().Equal(["KEYS[1]"], $"the {script.Name} script touches only the session hash");
+            KeyReference().Matches(script.Text).Select(static m => m.Value).Distinct().Should().Equal(["KEYS[1]"], $"the {script.Name} script touches only its one key (a session hash or a user index)");
             script.Text.Should().NotContain("redis.call('KEYS'").And.NotContain("SCAN", $"the {script.Name} script never reaches keys it did not declare");
         }
     }

@@ -95,7 +95,7 @@ public abstract partial class SessionRaceTests
     }
 
     [Fact]
-    public async Task RejectNew_ConcurrentLogins_NeverExceedTheCap()
+    public async Task RejectNew_ConcurrentLoginsOnTwoNodes_AdmitAtLeastOneAndAtMostTheCap()
     {
         var a = Node(o => { o.MaxSessionsPerUser = 5; o.MaxSessionsPolicy = MaxSessionsPolicy.RejectNew; });
         var b = Node(o => { o.MaxSessionsPerUser = 5; o.MaxSessionsPolicy = MaxSessionsPolicy.RejectNew; });
@@ -106,7 +106,7 @@ public abstract partial class SessionRaceTests
                 await (i % 2 == 0 ? a : b).TryCreateAsync(new SessionCreateOptions { UserId = user }))));
 
             var left = (await a.QueryAsync(new SessionQuery { UserId = user })).Sessions;
-            left.Count.Should().BeLessThanOrEqualTo(5, $"run {run}: RejectNew fails closed");
+            left.Count.Should().BeInRange(1, 5, $"run {run}: RejectNew never exceeds the cap, and creators that all backed out retry");
             left.Select(s => s.Id).Should().BeEquivalentTo(results.Where(r => r.IsCreated).Select(r => r.Session!.Id), "exactly the creations answered Created survive");
         }
     }

@@ -6,7 +6,9 @@ namespace SessionKit;
 // newest MaxSessionsPerUser and deletes the rest (a creator may find its own session among them when newer ones
 // raced it, and comes back as the newest); the last creator to list sees every insert, so concurrent logins converge
 // on exactly the cap. RejectNew fails closed: a creator that sees more than the cap deletes its own session, so the
-// cap is never exceeded (concurrent creators may all back out; each of them was told LimitReached).
+// cap is never exceeded (the last creator to list sees every session that stayed). Concurrent creators may all back
+// out at once; each then waits a random moment and tries again while the user is below the cap (CSMA-style), so a
+// burst of logins ends with sessions admitted, not with everyone refused.
 public sealed partial class SessionManager
 {
     /// <summary>Applies the per-user limit after <paramref name="created"/> was inserted.</summary>
@@ -15,12 +17,7 @@ public sealed partial class SessionManager
     {
         var max = _options.MaxSessionsPerUser!.Value;
         var sessions = await ListUserSessionsAsync(created.UserId!, now, cancellationToken).ConfigureAwait(false);
-        var lineages = sessions
-            .GroupBy(LineageOf, StringComparer.Ordinal)
-            .Select(static g => (Lineage: g.Key, CreatedAt: g.Min(static s => s.CreatedAt), Ids: g.Select(static s => s.Id).ToArray()))
-            .OrderBy(static l => l.CreatedAt)
-            .ThenBy(static l => l.Lineage, StringComparer.Ordinal)
-            .ToList();
+        var lineages = OrderLineages(sessions);
         if (lineages.Count <= max)
         {
             return true;
@@ -30,8 +27,6 @@ public sealed partial class SessionManager
         if (_options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew)
         {
             await DeleteCoreAsync(created.Id, now, cancellationToken).ConfigureAwait(false);
-            _metrics.LimitRejected.Add(1);
-            Log.SessionLimitReached(_logger, max);
             return false;
         }
 
@@ -58,8 +53,25 @@ public sealed partial class SessionManager
         return survived;
     }
 
+    /// <summary>Groups a user's records by lineage (one group per session) in the order every creator agrees on.</summary>
+    private static List<(string Lineage, DateTimeOffset CreatedAt, string[] Ids)> OrderLineages(List<Session> sessions) =>
+        sessions
+            .GroupBy(LineageOf, StringComparer.Ordinal)
+            .Select(static g => (Lineage: g.Key, CreatedAt: g.Min(static s => s.CreatedAt), Ids: g.Select(static s => s.Id).ToArray()))
+            .OrderBy(static l => l.CreatedAt)
+            .ThenBy(static l => l.Lineage, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Waits a random, growing moment after a RejectNew back-out, then tells whether the user is at the cap (stop) or not (retry).</summary>
+    private async ValueTask<bool> BackOffAsync(int round, string userId, CancellationToken cancellationToken)
+    {
+        // A pause between retries, not a reading of time: it must end under a manual test clock too.
+        await Task.Delay(Random.Shared.Next(1, 4 << round), cancellationToken).ConfigureAwait(false);
+        return await AtRejectingLimitAsync(userId, Now(), cancellationToken, count: false).ConfigureAwait(false);
+    }
+
     /// <summary>Determines whether a new session of <paramref name="userId"/> would be refused outright (RejectNew at the cap).</summary>
-    private async ValueTask<bool> AtRejectingLimitAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<bool> AtRejectingLimitAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken, bool count = true)
     {
         if (_options.MaxSessionsPerUser is not { } max || _options.MaxSessionsPolicy != MaxSessionsPolicy.RejectNew)
         {
@@ -72,8 +84,12 @@ public sealed partial class SessionManager
             return false;
         }
 
-        _metrics.LimitRejected.Add(1);
-        Log.SessionLimitReached(_logger, max);
+        if (count)
+        {
+            _metrics.LimitRejected.Add(1);
+            Log.SessionLimitReached(_logger, max);
+        }
+
         return true;
     }
 

@@ -21,7 +21,7 @@ namespace SessionKit;
 public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, IDisposable
 {
     private const int MaxIdAttempts = 3;
-    private const int MaxEvictedRounds = 8;
+    private const int MaxLimitRounds = 8;
 
     private readonly TimedSessionStore _store;
     private readonly SessionKitOptions _options;
@@ -108,10 +108,15 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
                 break;
             }
 
-            // Under EvictOldest a creator's own session is evicted only by newer ones that raced it: come back as the
-            // newest (a few rounds at most; concurrent logins converge), under RejectNew the answer stands.
-            if (_options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew || round + 1 >= MaxEvictedRounds)
+            // EvictOldest: the creator's own session was evicted by newer ones that raced it; come back as the newest.
+            // RejectNew: the creator saw the user over the cap and backed out, as may have everyone it raced; after a
+            // random pause, try again while the user is below the cap. A few rounds at most either way.
+            var rejecting = _options.MaxSessionsPolicy == MaxSessionsPolicy.RejectNew;
+            if (round + 1 >= MaxLimitRounds
+                || (rejecting && await BackOffAsync(round, template.UserId!, cancellationToken).ConfigureAwait(false)))
             {
+                _metrics.LimitRejected.Add(1);
+                Log.SessionLimitReached(_logger, _options.MaxSessionsPerUser!.Value);
                 return SessionCreateResult.LimitReached;
             }
 

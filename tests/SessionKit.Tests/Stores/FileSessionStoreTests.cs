@@ -214,15 +214,14 @@ public sealed class FileSessionStoreTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public async Task QueryAsync_UserIdWithUnpairedSurrogate_FindsTheSessionAsStored()
+    public async Task CreateAsync_UserIdWithUnpairedSurrogate_IsRefusedInsteadOfStoredAsU_FFFD()
     {
         var store = NewStore();
-        await store.CreateAsync(NewSession("s1", userId: "user\uD800"), _t0);
 
-        var page = await store.QueryAsync(new SessionQuery { UserId = "user\uD800" }, _t0);
+        var create = async () => await store.CreateAsync(NewSession("s1", userId: "user\uD800"), _t0);
 
-        page.Sessions.Select(static s => s.Id).Should().Equal("s1");
-        page.Sessions[0].UserId.Should().Be("user\uFFFD", "System.Text.Json stores an unpaired surrogate as U+FFFD");
+        await create.Should().ThrowAsync<ArgumentException>("System.Text.Json would store the surrogate as U+FFFD, a different user");
+        SessionFiles().Should().BeEmpty();
     }
 
     [Fact]
