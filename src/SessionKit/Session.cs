@@ -16,12 +16,23 @@ public sealed record Session
     private readonly IReadOnlyDictionary<string, string> _metadata = EmptyMetadata;
     private readonly IReadOnlyDictionary<string, JsonElement> _state = EmptyState;
     private readonly IReadOnlyDictionary<string, string> _binding = EmptyMetadata;
+    private readonly string? _handle;
 
     internal static readonly IReadOnlyDictionary<string, string> EmptyMetadata = ReadOnlyMap<string>.Empty;
     internal static readonly IReadOnlyDictionary<string, JsonElement> EmptyState = ReadOnlyMap<JsonElement>.Empty;
 
     /// <summary>Gets the opaque session id (a credential).</summary>
     public required string Id { get; init; }
+
+    /// <summary>
+    /// Gets the session's handle: a non-secret name derived one-way from <see cref="Id"/> (see <see cref="Security.SessionHandles"/>)
+    /// for logs, URLs and management. Listings carry the handle, never the id.
+    /// </summary>
+    public string Handle
+    {
+        get => _handle ?? Security.SessionHandles.FromId(Id);
+        init => _handle = value;
+    }
 
     /// <summary>Gets the optional owner (subject) of the session; indexed by every store.</summary>
     public string? UserId { get; init; }
