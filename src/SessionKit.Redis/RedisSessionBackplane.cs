@@ -59,7 +59,7 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RedisSessionBackplane>();
-        _channel = new RedisChannel(_options.Channel, RedisChannel.PatternMode.Literal);
+        _channel = RedisChannel.Literal(_options.Channel);
         _heartbeat = [FormatVersion, KindHeartbeat, .. RandomNumberGenerator.GetBytes(16)];
         _timer = _time.CreateTimer(static s => ((RedisSessionBackplane)s!).OnHeartbeatTimer(), this, TimeSpan.Zero, _options.HeartbeatInterval);
     }
@@ -206,6 +206,7 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
         {
             var config = ConfigurationOptions.Parse(_options.Configuration!);
             config.AbortOnConnectFail = false;
+            config.BacklogPolicy = BacklogPolicy.FailFast;
             multiplexer = owned = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
         }
 

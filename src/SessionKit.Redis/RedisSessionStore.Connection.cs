@@ -65,12 +65,11 @@ public sealed partial class RedisSessionStore
 
         // Start (and keep running) while Redis is down; the multiplexer reconnects in the background.
         config.AbortOnConnectFail = false;
+
+        // Fail at once while disconnected, as 1.x did, instead of queueing commands until the client's own timeout.
+        config.BacklogPolicy = BacklogPolicy.FailFast;
         Log.Connecting(_logger, config.EndPoints.Count);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
-
-        // StackExchange.Redis 1.x otherwise funnels every async completion through one ordered queue (a thread hop
-        // per call and a serial bottleneck under load); this store needs no ordering across calls. 2.x ignores it.
-        multiplexer.PreserveAsyncOrder = false;
         lock (_connectLock)
         {
             if (!_disposed)
