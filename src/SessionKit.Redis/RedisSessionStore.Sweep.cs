@@ -74,7 +74,7 @@ public sealed partial class RedisSessionStore
                 {
                     case 2:
                         _memo.Forget(id);
-                        var user = RedisSessionHash.OptionalString(result[1]);
+                        var user = (string?)result[1];
                         followUps.Add(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id));
                         if (user is not null)
                         {
@@ -95,7 +95,7 @@ public sealed partial class RedisSessionStore
                     case 1:
                         // Slid since it was scheduled: schedule it at its current expiry (and heal its user entry).
                         var expiresMs = (long)result[1];
-                        var owner = RedisSessionHash.OptionalString(result[2]);
+                        var owner = (string?)result[2];
                         followUps.Add(database.SortedSetAddAsync(_keys.ExpiryIndex, id, expiresMs));
                         if (owner is not null)
                         {

@@ -124,7 +124,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Create, key, [.. args]), start, cancellationToken).ConfigureAwait(false))!;
         if ((long)result[0] == 1)
         {
-            var replacedUser = RedisSessionHash.OptionalString(result[1]);
+            var replacedUser = (string?)result[1];
             if (replacedUser is not null && !string.Equals(replacedUser, session.UserId, StringComparison.Ordinal))
             {
                 await MaintainIndexesAsync(OpCreate, start, database.SortedSetRemoveAsync(_keys.UserKey(replacedUser), session.Id), session.Id).ConfigureAwait(false);
@@ -134,7 +134,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         }
 
         // Collision with a live session: put its index entries back the way it has them.
-        var liveUser = RedisSessionHash.OptionalString(result[1]);
+        var liveUser = (string?)result[1];
         var liveExpiresMs = (long)result[2];
         var repair = new List<Task> { database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, liveExpiresMs) };
         if (session.UserId is not null)
@@ -284,7 +284,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         {
             var session = RedisSessionHash.Decode(id, result, 3, out var error)
                 ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
-            var oldUser = RedisSessionHash.OptionalString(result[1]);
+            var oldUser = (string?)result[1];
             if (changes.ChangesUserId && !string.Equals(oldUser, newUser, StringComparison.Ordinal))
             {
                 var expiresMs = (long)result[2];
@@ -312,7 +312,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         if (newUser is not null)
         {
             // Not applied: undo the placeholder unless the session already belongs to that user.
-            var currentUser = result.Length > 2 ? RedisSessionHash.OptionalString(result[2]) : null;
+            var currentUser = result.Length > 2 ? (string?)result[2] : null;
             var undo = string.Equals(currentUser, newUser, StringComparison.Ordinal)
                 ? database.SortedSetAddAsync(newUserKey, id, (long)result[3])
                 : database.SortedSetRemoveAsync(newUserKey, id);
@@ -352,7 +352,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         if ((long)result[2] == 1)
         {
             _memo.Forget(id);
-            var user = RedisSessionHash.OptionalString(result[1]);
+            var user = (string?)result[1];
             var cleanup = user is null
                 ? (Task)database.SortedSetRemoveAsync(_keys.ExpiryIndex, id)
                 : Task.WhenAll(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id), database.SortedSetRemoveAsync(_keys.UserKey(user), id));

@@ -33,8 +33,8 @@ public abstract class RedisSessionStoreConformanceTests<TServer>(TServer redis) 
 public sealed class RedisSessionStoreConformanceTests(RedisTestServer redis) : RedisSessionStoreConformanceTests<RedisTestServer>(redis);
 
 /// <summary>
-/// The conformance suite over RESP3, where a script's Lua <c>false</c> (no user) arrives as a boolean rather than a
-/// null bulk string.
+/// The conformance suite over RESP3 (<c>protocol=resp3</c>, which a host on a newer client may choose): <c>HGETALL</c>
+/// arrives as a map and script replies as RESP3 arrays, and both must read as they do over RESP2.
 /// </summary>
 public sealed class RedisSessionStoreResp3ConformanceTests(Resp3RedisTestServer redis) : RedisSessionStoreConformanceTests<Resp3RedisTestServer>(redis)
 {

@@ -83,13 +83,6 @@ internal static class RedisSessionHash
         }
     }
 
-    /// <summary>
-    /// Reads a script's optional string (a user id): Lua <c>false</c> is absent. Under RESP2 it arrives as a null
-    /// bulk string, under RESP3 as a boolean, which must not be read as the text "False" or "0".
-    /// </summary>
-    public static string? OptionalString(RedisResult value) =>
-        value.IsNull || value.Resp3Type == ResultType.Boolean ? null : (string?)value;
-
     /// <summary>Reads a hash returned by <c>HGETALL</c>.</summary>
     public static Session? Decode(string id, HashEntry[] entries, out string? error)
     {
