@@ -68,7 +68,7 @@ internal static class InvalidationLatency
     {
         using var publisher = ConnectionMultiplexer.Connect(configuration);
         using var receiver = ConnectionMultiplexer.Connect(configuration);
-        var channel = new RedisChannel("bench:raw", RedisChannel.PatternMode.Literal);
+        var channel = RedisChannel.Literal("bench:raw");
         TaskCompletionSource<long>? pending = null;
         await receiver.GetSubscriber().SubscribeAsync(channel, (_, _) => Volatile.Read(ref pending)?.TrySetResult(Stopwatch.GetTimestamp()));
         var samples = new double[Rounds];

@@ -20,11 +20,9 @@ using StackExchange.Redis;
 
 var settings = Settings.Parse(args);
 await using var server = await RedisProcess.StartAsync(settings.Redis);
-var multiplexer = await ConnectionMultiplexer.ConnectAsync($"{server.EndPoint},allowAdmin=true,abortConnect=false");
 
-// As RedisSessionStore configures a multiplexer it creates itself (1.x only; 2.x ignores it). Baselines and the
-// store share this one multiplexer, so they run under the same client conditions.
-multiplexer.PreserveAsyncOrder = false;
+// Baselines and the store share this one multiplexer, so they run under the same client conditions.
+var multiplexer = await ConnectionMultiplexer.ConnectAsync($"{server.EndPoint},allowAdmin=true,abortConnect=false");
 var database = multiplexer.GetDatabase();
 var prefix = "harness:" + Guid.NewGuid().ToString("N")[..8] + ":";
 await using var store = new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { ConnectionMultiplexer = multiplexer, KeyPrefix = prefix }));

@@ -37,6 +37,8 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
     private IConnectionMultiplexer? _multiplexer;
     private IConnectionMultiplexer? _owned;
     private ISubscriber? _subscriber;
+    private Task? _subscribing;
+    private ChannelMessageQueue? _queue;
     private long _lastHeartbeat;
     private bool _connected;
     private bool _subscribed;
@@ -59,7 +61,7 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RedisSessionBackplane>();
-        _channel = new RedisChannel(_options.Channel, RedisChannel.PatternMode.Literal);
+        _channel = RedisChannel.Literal(_options.Channel);
         _heartbeat = [FormatVersion, KindHeartbeat, .. RandomNumberGenerator.GetBytes(16)];
         _timer = _time.CreateTimer(static s => ((RedisSessionBackplane)s!).OnHeartbeatTimer(), this, TimeSpan.Zero, _options.HeartbeatInterval);
     }
@@ -142,14 +144,14 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
     private IConnectionMultiplexer? Shutdown()
     {
         IConnectionMultiplexer? multiplexer;
-        ISubscriber? subscriber;
+        ChannelMessageQueue? queue;
         IConnectionMultiplexer? owned;
         lock (_lock)
         {
             _timer?.Dispose();
             _timer = null;
             multiplexer = _multiplexer;
-            subscriber = _subscriber;
+            queue = _queue;
             owned = _owned;
             _connected = false;
             _subscribers = [];
@@ -161,10 +163,10 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
             multiplexer.ConnectionRestored -= OnConnectionRestored;
         }
 
-        if (owned is null && subscriber is not null)
+        if (owned is null && queue is not null)
         {
-            // A shared multiplexer lives on: take our handler off its channel.
-            subscriber.Unsubscribe(_channel, OnRedisMessage, CommandFlags.FireAndForget);
+            // A shared multiplexer lives on: take our queue off its channel.
+            queue.Unsubscribe(CommandFlags.FireAndForget);
         }
 
         return owned;
@@ -206,6 +208,7 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
         {
             var config = ConfigurationOptions.Parse(_options.Configuration!);
             config.AbortOnConnectFail = false;
+            config.BacklogPolicy = BacklogPolicy.FailFast;
             multiplexer = owned = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
         }
 
@@ -243,8 +246,19 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
             var subscriber = await GetSubscriberAsync().ConfigureAwait(false);
             if (!Volatile.Read(ref _subscribed))
             {
-                await subscriber.SubscribeAsync(_channel, OnRedisMessage).ConfigureAwait(false);
-                Volatile.Write(ref _subscribed, true);
+                Task subscribing;
+                lock (_lock)
+                {
+                    // One subscription, however many heartbeats race here (a second one would deliver every message twice).
+                    if (_subscribing is null || _subscribing.IsFaulted || _subscribing.IsCanceled)
+                    {
+                        _subscribing = SubscribeAsync(subscriber);
+                    }
+
+                    subscribing = _subscribing;
+                }
+
+                await subscribing.ConfigureAwait(false);
             }
 
             CheckHeartbeatAge();
@@ -264,6 +278,22 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
         }
     }
 
+    /// <summary>
+    /// Subscribes through a <see cref="ChannelMessageQueue"/>: 2.x runs plain handlers concurrently, which would let
+    /// one publisher's messages arrive out of order; the queue hands them over one at a time, in order.
+    /// </summary>
+    private async Task SubscribeAsync(ISubscriber subscriber)
+    {
+        var queue = await subscriber.SubscribeAsync(_channel).ConfigureAwait(false);
+        queue.OnMessage(OnRedisMessage);
+        lock (_lock)
+        {
+            _queue = queue;
+        }
+
+        Volatile.Write(ref _subscribed, true);
+    }
+
     private void CheckHeartbeatAge()
     {
         var last = Volatile.Read(ref _lastHeartbeat);
@@ -281,9 +311,9 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
         OnHeartbeatTimer();
     }
 
-    private void OnRedisMessage(RedisChannel channel, RedisValue value)
+    private void OnRedisMessage(ChannelMessage received)
     {
-        byte[]? frame = value;
+        byte[]? frame = received.Message;
         if (frame is null || frame.Length < 2 || frame[0] != FormatVersion)
         {
             Log.Unreadable(_logger, frame?.Length ?? 0);

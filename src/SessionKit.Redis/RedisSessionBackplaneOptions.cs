@@ -11,11 +11,18 @@ public sealed class RedisSessionBackplaneOptions
     /// <summary>The default configuration section name, <c>SessionKit:RedisBackplane</c>.</summary>
     public const string SectionName = "SessionKit:RedisBackplane";
 
-    /// <summary>Gets or sets a StackExchange.Redis configuration string; the backplane then owns its multiplexer.</summary>
+    /// <summary>
+    /// Gets or sets a StackExchange.Redis configuration string; the backplane then owns its multiplexer, created with
+    /// <c>abortConnect=false</c> and <see cref="BacklogPolicy.FailFast"/> (a publish while disconnected fails at once).
+    /// </summary>
     /// <value>Default <see langword="null"/>.</value>
     public string? Configuration { get; set; }
 
     /// <summary>Gets or sets a multiplexer the host owns (never disposed by the backplane).</summary>
+    /// <remarks>
+    /// While it is disconnected, publishes follow the host's <see cref="ConfigurationOptions.BacklogPolicy"/> (under
+    /// the client's default they queue); <see cref="PublishTimeout"/> still bounds each publish.
+    /// </remarks>
     /// <value>Default <see langword="null"/>.</value>
     public IConnectionMultiplexer? ConnectionMultiplexer { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using SessionKit.Redis.Internal;
 using StackExchange.Redis;
 
@@ -65,12 +66,11 @@ public sealed partial class RedisSessionStore
 
         // Start (and keep running) while Redis is down; the multiplexer reconnects in the background.
         config.AbortOnConnectFail = false;
+
+        // Fail at once while disconnected, as 1.x did, instead of queueing commands until the client's own timeout.
+        config.BacklogPolicy = BacklogPolicy.FailFast;
         Log.Connecting(_logger, config.EndPoints.Count);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
-
-        // StackExchange.Redis 1.x otherwise funnels every async completion through one ordered queue (a thread hop
-        // per call and a serial bottleneck under load); this store needs no ordering across calls. 2.x ignores it.
-        multiplexer.PreserveAsyncOrder = false;
         lock (_connectLock)
         {
             if (!_disposed)
@@ -83,6 +83,33 @@ public sealed partial class RedisSessionStore
         multiplexer.Dispose();
         throw new ObjectDisposedException(nameof(RedisSessionStore));
     }
+
+    /// <summary>
+    /// Runs one store operation the way every operation runs: its time budget starts, the database is got (connecting
+    /// on first use), <paramref name="call"/> issues the commands (each bounded by <c>WithTimeout</c> against the same
+    /// start) and a backend failure becomes a <see cref="SessionStoreException"/> with the id scrubbed.
+    /// </summary>
+    /// <remarks>
+    /// Callers pass a static lambda and their arguments as a value tuple, so no closure is allocated; the pooled builder
+    /// reuses this method's state machine, so the get path allocates no more than it did with the steps inline.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResult> RunAsync<TState, TResult>(string operation, string? id, TState state, RedisCall<TState, TResult> call, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
+            return await call(this, database, state, start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        {
+            throw Failure(operation, ex, start, id);
+        }
+    }
+
+    /// <summary>The commands of one operation, given the store, the database, the caller's state and the operation's start timestamp.</summary>
+    private delegate Task<TResult> RedisCall<TState, TResult>(RedisSessionStore store, IDatabase database, TState state, long start, CancellationToken cancellationToken);
 
     /// <summary>Awaits a pending Redis call for at most what is left of the operation timeout.</summary>
     private Task<T> WithTimeout<T>(Task<T> pending, long start, CancellationToken cancellationToken)

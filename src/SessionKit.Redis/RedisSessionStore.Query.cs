@@ -26,19 +26,14 @@ public sealed partial class RedisSessionStore
     {
         ArgumentNullException.ThrowIfNull(query);
         var cursor = DecodeCursor(query);
-        var start = Stopwatch.GetTimestamp();
-        try
-        {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            var nowMs = Internal.RedisSessionHash.ToMs(now);
-            return query.UserId is not null
-                ? await QueryByUserAsync(database, query, nowMs, cursor, start, cancellationToken).ConfigureAwait(false)
-                : await QueryByScanAsync(database, query, nowMs, cursor, start, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
-        {
-            throw Failure(OpQuery, ex, start);
-        }
+        return await RunAsync(
+            OpQuery,
+            id: null,
+            (Query: query, NowMs: Internal.RedisSessionHash.ToMs(now), Cursor: cursor),
+            static (store, database, s, start, cancellationToken) => s.Query.UserId is not null
+                ? store.QueryByUserAsync(database, s.Query, s.NowMs, s.Cursor, start, cancellationToken)
+                : store.QueryByScanAsync(database, s.Query, s.NowMs, s.Cursor, start, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<SessionPage> QueryByUserAsync(IDatabase database, SessionQuery query, long nowMs, byte[]? cursor, long start, CancellationToken cancellationToken)

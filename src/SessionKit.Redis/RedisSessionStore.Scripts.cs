@@ -12,6 +12,8 @@ public sealed partial class RedisSessionStore
     /// indexes are separate single-key commands (see the type's remarks for how they stay correct). Logical expiry
     /// is decided against the caller's <c>now</c> (ARGV[1], Unix ms); the server TTL is a relative <c>PEXPIRE</c> of
     /// (expiry − now) + grace, so a skew between the application's and Redis's clocks cannot reap a live session.
+    /// No script calls <c>redis.setresp(3)</c>, so their replies read the same over RESP2 and RESP3 (a Lua
+    /// <c>false</c>, "no user", arrives as a null either way); the conformance suite runs over both.
     /// </summary>
     internal static class Scripts
     {

@@ -101,52 +101,53 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             throw new ArgumentException("The user id is not well-formed UTF-16.", nameof(session));
         }
 
-        var start = Stopwatch.GetTimestamp();
-        try
+        return await RunAsync(
+            OpCreate,
+            session.Id,
+            (Session: session, Key: key, UserKey: userKey, Now: now),
+            static (store, database, s, start, cancellationToken) => store.CreateCoreAsync(database, s.Session, s.Key, s.UserKey, s.Now, start, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> CreateCoreAsync(IDatabase database, Session session, RedisKey key, RedisKey userKey, DateTimeOffset now, long start, CancellationToken cancellationToken)
+    {
+        var expiresMs = RedisSessionHash.ExpiresMs(session);
+
+        // Index first: a failure between the steps leaves an entry readers skip, never a session the index misses.
+        var indexed = session.UserId is null
+            ? (Task)database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs)
+            : Task.WhenAll(
+                database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs),
+                IndexUserAsync(database, userKey, session.Id, expiresMs, RedisSessionHash.ToMs(now)));
+        await WithTimeout(indexed, start, cancellationToken).ConfigureAwait(false);
+
+        var args = new List<RedisValue>(32) { RedisSessionHash.ToMs(now), _graceMs, expiresMs };
+        RedisSessionHash.AppendFields(session, args);
+        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Create, key, [.. args]), start, cancellationToken).ConfigureAwait(false))!;
+        if ((long)result[0] == 1)
         {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            var expiresMs = RedisSessionHash.ExpiresMs(session);
-
-            // Index first: a failure between the steps leaves an entry readers skip, never a session the index misses.
-            var indexed = session.UserId is null
-                ? (Task)database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs)
-                : Task.WhenAll(
-                    database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs),
-                    IndexUserAsync(database, userKey, session.Id, expiresMs, RedisSessionHash.ToMs(now)));
-            await WithTimeout(indexed, start, cancellationToken).ConfigureAwait(false);
-
-            var args = new List<RedisValue>(32) { RedisSessionHash.ToMs(now), _graceMs, expiresMs };
-            RedisSessionHash.AppendFields(session, args);
-            var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Create, key, [.. args]), start, cancellationToken).ConfigureAwait(false))!;
-            if ((long)result[0] == 1)
+            var replacedUser = (string?)result[1];
+            if (replacedUser is not null && !string.Equals(replacedUser, session.UserId, StringComparison.Ordinal))
             {
-                var replacedUser = (string?)result[1];
-                if (replacedUser is not null && !string.Equals(replacedUser, session.UserId, StringComparison.Ordinal))
-                {
-                    await MaintainIndexesAsync(OpCreate, start, database.SortedSetRemoveAsync(_keys.UserKey(replacedUser), session.Id), session.Id).ConfigureAwait(false);
-                }
-
-                return true;
+                await MaintainIndexesAsync(OpCreate, start, database.SortedSetRemoveAsync(_keys.UserKey(replacedUser), session.Id), session.Id).ConfigureAwait(false);
             }
 
-            // Collision with a live session: put its index entries back the way it has them.
-            var liveUser = (string?)result[1];
-            var liveExpiresMs = (long)result[2];
-            var repair = new List<Task> { database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, liveExpiresMs) };
-            if (session.UserId is not null)
-            {
-                repair.Add(string.Equals(liveUser, session.UserId, StringComparison.Ordinal)
-                    ? IndexUserAsync(database, userKey, session.Id, liveExpiresMs, RedisSessionHash.ToMs(now))
-                    : database.SortedSetRemoveAsync(userKey, session.Id));
-            }
+            return true;
+        }
 
-            await MaintainIndexesAsync(OpCreate, start, Task.WhenAll(repair), session.Id).ConfigureAwait(false);
-            return false;
-        }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+        // Collision with a live session: put its index entries back the way it has them.
+        var liveUser = (string?)result[1];
+        var liveExpiresMs = (long)result[2];
+        var repair = new List<Task> { database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, liveExpiresMs) };
+        if (session.UserId is not null)
         {
-            throw Failure(OpCreate, ex, start, session.Id);
+            repair.Add(string.Equals(liveUser, session.UserId, StringComparison.Ordinal)
+                ? IndexUserAsync(database, userKey, session.Id, liveExpiresMs, RedisSessionHash.ToMs(now))
+                : database.SortedSetRemoveAsync(userKey, session.Id));
         }
+
+        await MaintainIndexesAsync(OpCreate, start, Task.WhenAll(repair), session.Id).ConfigureAwait(false);
+        return false;
     }
 
     /// <inheritdoc />
@@ -163,21 +164,20 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return null;
         }
 
-        var start = Stopwatch.GetTimestamp();
         HashEntry[] entries;
         try
         {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            entries = await WithTimeout(database.HashGetAllAsync(key), start, cancellationToken).ConfigureAwait(false);
+            entries = await RunAsync(
+                OpGet,
+                id,
+                key,
+                static (store, database, key, start, cancellationToken) => store.WithTimeout(database.HashGetAllAsync(key), start, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (IsWrongType(ex))
+        catch (SessionStoreException ex) when (IsWrongType(ex))
         {
             await DropForeignAsync(id, key, OpGet).ConfigureAwait(false);
             return null;
-        }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
-        {
-            throw Failure(OpGet, ex, start, id);
         }
 
         var session = Decode(OpGet, id, entries);
@@ -194,21 +194,20 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return false;
         }
 
-        var start = Stopwatch.GetTimestamp();
         RedisValue[] values;
         try
         {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            values = await WithTimeout(database.HashGetAsync(key, LivenessFields), start, cancellationToken).ConfigureAwait(false);
+            values = await RunAsync(
+                OpExists,
+                id,
+                key,
+                static (store, database, key, start, cancellationToken) => store.WithTimeout(database.HashGetAsync(key, LivenessFields), start, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (IsWrongType(ex))
+        catch (SessionStoreException ex) when (IsWrongType(ex))
         {
             await DropForeignAsync(id, key, OpExists).ConfigureAwait(false);
             return false;
-        }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
-        {
-            throw Failure(OpExists, ex, start, id);
         }
 
         if (!values[0].HasValue)
@@ -247,17 +246,14 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return false;
         }
 
-        var start = Stopwatch.GetTimestamp();
-        try
-        {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            var result = await WithTimeout(EvaluateAsync(database, Scripts.Touch, key, [RedisSessionHash.ToMs(now), _graceMs]), start, cancellationToken).ConfigureAwait(false);
-            return (long)result == 1;
-        }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
-        {
-            throw Failure(OpTouch, ex, start, id);
-        }
+        var result = await RunAsync(
+            OpTouch,
+            id,
+            (Key: key, NowMs: RedisSessionHash.ToMs(now)),
+            static (store, database, s, start, cancellationToken) =>
+                store.WithTimeout(store.EvaluateAsync(database, Scripts.Touch, s.Key, [s.NowMs, store._graceMs]), start, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
     }
 
     /// <inheritdoc />
@@ -287,71 +283,74 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
 
         var nowMs = RedisSessionHash.ToMs(now);
         var args = BuildUpdateArgs(changes, nowMs, _graceMs, maxStateBytes);
-        var start = Stopwatch.GetTimestamp();
-        try
+        return await RunAsync(
+            OpUpdate,
+            id,
+            (Id: id, Key: key, Changes: changes, NewUserKey: newUserKey, NowMs: nowMs, Args: args, MaxStateBytes: maxStateBytes),
+            static (store, database, s, start, cancellationToken) =>
+                store.UpdateCoreAsync(database, s.Id, s.Key, s.Changes, s.NewUserKey, s.NowMs, s.Args, s.MaxStateBytes, start, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SessionUpdateResult> UpdateCoreAsync(IDatabase database, string id, RedisKey key, SessionChanges changes, RedisKey newUserKey, long nowMs, RedisValue[] args, long maxStateBytes, long start, CancellationToken cancellationToken)
+    {
+        var newUser = changes.ChangesUserId ? changes.UserId : null;
+        if (newUser is not null)
         {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            if (newUser is not null)
+            // Placeholder score in the future, so readers leave the entry alone while this update is in flight.
+            await WithTimeout(IndexUserAsync(database, newUserKey, id, nowMs + PendingEntryMs, nowMs), start, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Update, key, args), start, cancellationToken).ConfigureAwait(false))!;
+        var code = (long)result[0];
+        if (code == 1)
+        {
+            var session = RedisSessionHash.Decode(id, result, 3, out var error)
+                ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
+            var oldUser = (string?)result[1];
+            if (changes.ChangesUserId && !string.Equals(oldUser, newUser, StringComparison.Ordinal))
             {
-                // Placeholder score in the future, so readers leave the entry alone while this update is in flight.
-                await WithTimeout(IndexUserAsync(database, newUserKey, id, nowMs + PendingEntryMs, nowMs), start, cancellationToken).ConfigureAwait(false);
-            }
-
-            var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Update, key, args), start, cancellationToken).ConfigureAwait(false))!;
-            var code = (long)result[0];
-            if (code == 1)
-            {
-                var session = RedisSessionHash.Decode(id, result, 3, out var error)
-                    ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
-                var oldUser = (string?)result[1];
-                if (changes.ChangesUserId && !string.Equals(oldUser, newUser, StringComparison.Ordinal))
+                var expiresMs = (long)result[2];
+                var moves = new List<Task>(2);
+                if (oldUser is not null)
                 {
-                    var expiresMs = (long)result[2];
-                    var moves = new List<Task>(2);
-                    if (oldUser is not null)
-                    {
-                        moves.Add(database.SortedSetRemoveAsync(_keys.UserKey(oldUser), id));
-                    }
-
-                    if (newUser is not null)
-                    {
-                        moves.Add(IndexUserAsync(database, newUserKey, id, expiresMs, nowMs));
-                    }
-
-                    await MaintainIndexesAsync(OpUpdate, start, Task.WhenAll(moves), id).ConfigureAwait(false);
-                }
-                else if (newUser is not null)
-                {
-                    await MaintainIndexesAsync(OpUpdate, start, IndexUserAsync(database, newUserKey, id, (long)result[2], nowMs), id).ConfigureAwait(false);
+                    moves.Add(database.SortedSetRemoveAsync(_keys.UserKey(oldUser), id));
                 }
 
-                return SessionUpdateResult.Updated(session);
+                if (newUser is not null)
+                {
+                    moves.Add(IndexUserAsync(database, newUserKey, id, expiresMs, nowMs));
+                }
+
+                await MaintainIndexesAsync(OpUpdate, start, Task.WhenAll(moves), id).ConfigureAwait(false);
+            }
+            else if (newUser is not null)
+            {
+                await MaintainIndexesAsync(OpUpdate, start, IndexUserAsync(database, newUserKey, id, (long)result[2], nowMs), id).ConfigureAwait(false);
             }
 
-            if (newUser is not null)
-            {
-                // Not applied: undo the placeholder unless the session already belongs to that user.
-                var currentUser = result.Length > 2 ? (string?)result[2] : null;
-                var undo = string.Equals(currentUser, newUser, StringComparison.Ordinal)
-                    ? IndexUserAsync(database, newUserKey, id, (long)result[3], nowMs)
-                    : database.SortedSetRemoveAsync(newUserKey, id);
-                await MaintainIndexesAsync(OpUpdate, start, undo, id).ConfigureAwait(false);
-            }
-
-            return code switch
-            {
-                0 => SessionUpdateResult.NotFound,
-                -3 => SessionUpdateResult.Forwarded(RedisSessionHash.Decode(id, result, 4, out var forwarderError)
-                    ?? throw new SessionStoreException(Name, OpUpdate, $"The forwarding record could not be read: {forwarderError}.")),
-                -1 => SessionUpdateResult.Conflict((long)result[1]),
-                -2 => throw new SessionStateTooLargeException((long)result[1], maxStateBytes),
-                _ => throw new SessionStoreException(Name, OpUpdate, $"The update script returned an unknown code {code}."),
-            };
+            return SessionUpdateResult.Updated(session);
         }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+
+        if (newUser is not null)
         {
-            throw Failure(OpUpdate, ex, start, id);
+            // Not applied: undo the placeholder unless the session already belongs to that user.
+            var currentUser = result.Length > 2 ? (string?)result[2] : null;
+            var undo = string.Equals(currentUser, newUser, StringComparison.Ordinal)
+                ? IndexUserAsync(database, newUserKey, id, (long)result[3], nowMs)
+                : database.SortedSetRemoveAsync(newUserKey, id);
+            await MaintainIndexesAsync(OpUpdate, start, undo, id).ConfigureAwait(false);
         }
+
+        return code switch
+        {
+            0 => SessionUpdateResult.NotFound,
+            -3 => SessionUpdateResult.Forwarded(RedisSessionHash.Decode(id, result, 4, out var forwarderError)
+                ?? throw new SessionStoreException(Name, OpUpdate, $"The forwarding record could not be read: {forwarderError}.")),
+            -1 => SessionUpdateResult.Conflict((long)result[1]),
+            -2 => throw new SessionStateTooLargeException((long)result[1], maxStateBytes),
+            _ => throw new SessionStoreException(Name, OpUpdate, $"The update script returned an unknown code {code}."),
+        };
     }
 
     /// <inheritdoc />
@@ -364,30 +363,31 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return null;
         }
 
-        var start = Stopwatch.GetTimestamp();
-        try
-        {
-            var database = await GetDatabaseAsync(start, cancellationToken).ConfigureAwait(false);
-            var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Delete, key, [RedisSessionHash.ToMs(now)]), start, cancellationToken).ConfigureAwait(false))!;
-            if ((long)result[2] == 1)
-            {
-                _memo.Forget(id);
-                var user = (string?)result[1];
-                var cleanup = user is null
-                    ? (Task)database.SortedSetRemoveAsync(_keys.ExpiryIndex, id)
-                    : Task.WhenAll(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id), database.SortedSetRemoveAsync(_keys.UserKey(user), id));
-                await MaintainIndexesAsync(OpDelete, start, cleanup, id).ConfigureAwait(false);
-            }
+        return await RunAsync(
+            OpDelete,
+            id,
+            (Id: id, Key: key, NowMs: RedisSessionHash.ToMs(now)),
+            static (store, database, s, start, cancellationToken) => store.DeleteCoreAsync(database, s.Id, s.Key, s.NowMs, start, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
 
-            // A live hash that cannot be decoded is still gone; report it as removed, with what can be said of it.
-            return (long)result[0] == 1
-                ? RedisSessionHash.Decode(id, result, 3, out _) ?? new Session { Id = id, CreatedAt = now, LastAccessedAt = now, IdleTimeout = TimeSpan.FromMilliseconds(1) }
-                : null;
-        }
-        catch (Exception ex) when (IsBackendFailure(ex, cancellationToken))
+    private async Task<Session?> DeleteCoreAsync(IDatabase database, string id, RedisKey key, long nowMs, long start, CancellationToken cancellationToken)
+    {
+        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Delete, key, [nowMs]), start, cancellationToken).ConfigureAwait(false))!;
+        if ((long)result[2] == 1)
         {
-            throw Failure(OpDelete, ex, start, id);
+            _memo.Forget(id);
+            var user = (string?)result[1];
+            var cleanup = user is null
+                ? (Task)database.SortedSetRemoveAsync(_keys.ExpiryIndex, id)
+                : Task.WhenAll(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id), database.SortedSetRemoveAsync(_keys.UserKey(user), id));
+            await MaintainIndexesAsync(OpDelete, start, cleanup, id).ConfigureAwait(false);
         }
+
+        // A live hash that cannot be decoded is still gone; report it as removed, with what can be said of it.
+        return (long)result[0] == 1
+            ? RedisSessionHash.Decode(id, result, 3, out _) ?? new Session { Id = id, CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(nowMs), LastAccessedAt = DateTimeOffset.FromUnixTimeMilliseconds(nowMs), IdleTimeout = TimeSpan.FromMilliseconds(1) }
+            : null;
     }
 
     /// <summary>Disposes the multiplexer if the store created it (from <see cref="RedisSessionStoreOptions.Configuration"/>).</summary>
@@ -508,7 +508,8 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
     private async Task IndexUserAsync(IDatabase database, RedisKey userKey, string id, long scoreMs, long nowMs) =>
         await EvaluateAsync(database, Scripts.IndexUser, userKey, [id, scoreMs, nowMs, _graceMs]).ConfigureAwait(false);
 
-    private static bool IsWrongType(RedisServerException exception) => exception.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
+    private static bool IsWrongType(Exception exception) =>
+        exception is RedisServerException server ? server.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal) : exception.InnerException is { } inner && IsWrongType(inner);
 
     /// <summary>
     /// Removes a value of another type found at a session's key (a foreign write or a bug elsewhere): it is no session,
@@ -519,12 +520,14 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         Log.ForeignValue(_logger, SessionIdTagger.Tag(id), operation);
         try
         {
-            if (await GetDatabaseAsync(Stopwatch.GetTimestamp(), CancellationToken.None).ConfigureAwait(false) is { } database)
-            {
-                await EvaluateAsync(database, Scripts.DropForeign, key, []).ConfigureAwait(false);
-            }
+            await RunAsync(
+                operation,
+                id,
+                key,
+                static (store, database, key, _, _) => store.EvaluateAsync(database, Scripts.DropForeign, key, []),
+                CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or SessionStoreException)
+        catch (SessionStoreException ex)
         {
             Log.IndexMaintenanceFailed(_logger, operation, Describe(ex));
         }

@@ -18,7 +18,8 @@ public sealed class RedisSessionStoreOptions
     /// <summary>
     /// Gets or sets a StackExchange.Redis configuration string (for example <c>localhost:6379</c>). The store then
     /// creates, owns and disposes its own multiplexer, with <c>abortConnect=false</c> so it starts while Redis is down
-    /// and reconnects by itself.
+    /// and reconnects by itself, and with <see cref="BacklogPolicy.FailFast"/> so that while it is disconnected a call
+    /// fails at once instead of queueing.
     /// </summary>
     /// <value>Default <see langword="null"/>.</value>
     public string? Configuration { get; set; }
@@ -26,14 +27,22 @@ public sealed class RedisSessionStoreOptions
     /// <summary>
     /// Gets or sets a multiplexer the host created and owns (the store never disposes it). Use this to share one
     /// connection with the rest of the application or to run on a newer StackExchange.Redis than the one this
-    /// package was built against.
+    /// package was built against (2.7.27; the newest 2.x and 3.x are tested).
     /// </summary>
+    /// <remarks>
+    /// The store cannot change a multiplexer it is handed. While it is disconnected, commands follow the host's
+    /// <see cref="ConfigurationOptions.BacklogPolicy"/>: under the client's default they queue and may wait up to the
+    /// host's own timeout, where a multiplexer the store creates fails at once. Either way
+    /// <see cref="OperationTimeout"/> still bounds every store call, which then fails with
+    /// <see cref="SessionStoreException"/>; a queued command may still run when the connection returns.
+    /// </remarks>
     /// <value>Default <see langword="null"/>.</value>
     public IConnectionMultiplexer? ConnectionMultiplexer { get; set; }
 
     /// <summary>
     /// Gets or sets a factory the store calls (once, retried after a failure) to get the multiplexer. The host owns
-    /// what it returns; the store never disposes it.
+    /// what it returns; the store never disposes it, and its backlog policy applies as for
+    /// <see cref="ConnectionMultiplexer"/>.
     /// </summary>
     /// <value>Default <see langword="null"/>.</value>
     public Func<Task<IConnectionMultiplexer>>? ConnectionMultiplexerFactory { get; set; }

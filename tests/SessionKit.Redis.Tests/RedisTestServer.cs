@@ -19,7 +19,7 @@ public class RedisTestServer : IAsyncLifetime
     public IConnectionMultiplexer Multiplexer => _multiplexer ?? throw new InvalidOperationException("Not initialized.");
 
     /// <summary>Gets a StackExchange.Redis configuration string for the server.</summary>
-    public string Configuration => ConfigurationFor(Server);
+    public virtual string Configuration => ConfigurationFor(Server);
 
     /// <summary>Builds a configuration string for a server: loopback, admin commands allowed, short connect timeout.</summary>
     /// <param name="server">The server.</param>
@@ -102,4 +102,11 @@ public sealed class PrivateRedisTestServer : RedisTestServer
 {
     /// <inheritdoc />
     protected override Task<RedisServerFixture> StartServerAsync() => RedisServerFixture.StartPrivateAsync();
+}
+
+/// <summary>The shared Redis test server, with the shared multiplexer speaking RESP3 (as StackExchange.Redis 3.x may by default).</summary>
+public sealed class Resp3RedisTestServer : RedisTestServer
+{
+    /// <inheritdoc />
+    public override string Configuration => base.Configuration + ",protocol=resp3";
 }
