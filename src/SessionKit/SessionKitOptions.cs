@@ -63,4 +63,11 @@ public sealed class SessionKitOptions
     /// <summary>Gets or sets the restore-on-miss cache options (configuration section <c>SessionKit:Cache</c>).</summary>
     /// <value>Default: a cache that is off (<see cref="Caching.SessionCacheOptions.Enabled"/> is <see langword="false"/>); <c>AddSessionCache()</c> turns it on.</value>
     public Caching.SessionCacheOptions Cache { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets the key ring that encrypts metadata and state values at rest (see
+    /// <see cref="Security.SessionEncryptionOptions"/>); <see langword="null"/> stores them in clear.
+    /// </summary>
+    /// <value>Default <see langword="null"/> (off); <c>AddStateEncryption()</c> sets it. When set, validated with the other options.</value>
+    public Security.SessionEncryptionOptions? Encryption { get; set; }
 }

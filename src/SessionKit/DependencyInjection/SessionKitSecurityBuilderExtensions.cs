@@ -23,6 +23,23 @@ public static class SessionKitSecurityBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Encrypts every metadata and state value at rest with AES-256-GCM under a key ring (see
+    /// <see cref="SessionEncryptionOptions"/>): each value is sealed on its own and bound to its session and key, and
+    /// keys stay clear so per-key merges stay atomic. Values written before encryption was turned on still read.
+    /// The options are validated with <see cref="SessionKitOptions"/> when the host starts.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets <see cref="SessionEncryptionOptions.KeyId"/>, <see cref="SessionEncryptionOptions.Key"/> and any previous keys.</param>
+    /// <returns>The builder.</returns>
+    public static ISessionKitBuilder AddStateEncryption(this ISessionKitBuilder builder, Action<SessionEncryptionOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<SessionKitOptions>().Configure(o => configure(o.Encryption ??= new SessionEncryptionOptions())).ValidateOnStart();
+        return builder;
+    }
+
     /// <summary>Binds sessions to the stable identity (issuer + subject) their creator authenticated as; see <see cref="IdentityBindingGuard"/>.</summary>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>

@@ -64,6 +64,7 @@ public sealed partial class SessionManager
         await _disposing.CancelAsync().ConfigureAwait(false);
         await running.ConfigureAwait(false);
         await _caching.DisposeAsync().ConfigureAwait(false);
+        _encryption?.Dispose();
         _disposing.Dispose();
     }
 
@@ -83,6 +84,7 @@ public sealed partial class SessionManager
         _disposing.Cancel();
         running.Wait(TimeSpan.FromSeconds(10));
         _caching.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _encryption?.Dispose();
         _disposing.Dispose();
     }
 

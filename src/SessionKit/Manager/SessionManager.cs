@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SessionKit.Caching;
 using SessionKit.Internal;
+using SessionKit.Internal.Encryption;
 using SessionKit.Security;
 
 namespace SessionKit;
@@ -31,6 +32,7 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     private readonly ISessionGuard[] _guards;
     private readonly ISessionLifecycleHandler[] _lifecycleHandlers;
     private readonly SessionCaching _caching;
+    private readonly EncryptingSessionStore? _encryption;
 
     /// <summary>Initializes a new instance of the <see cref="SessionManager"/> class.</summary>
     /// <param name="store">The store sessions live in.</param>
@@ -64,7 +66,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SessionManager>() ?? NullLogger.Instance;
         _metrics = new SessionKitMetrics(meterFactory);
-        _store = new TimedSessionStore(store, _metrics, _time);
+        _encryption = _options.Encryption is { } encryption ? new EncryptingSessionStore(store, new SessionValueSealer(encryption)) : null;
+        _store = new TimedSessionStore((ISessionStore?)_encryption ?? store, _metrics, _time);
         _guards = guards?.ToArray() ?? [];
         _lifecycleHandlers = lifecycleHandlers?.ToArray() ?? [];
         _caching = new SessionCaching(_store, _options.Cache, backplane, _time, _logger, _metrics);

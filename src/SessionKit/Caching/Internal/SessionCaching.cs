@@ -43,7 +43,7 @@ internal sealed partial class SessionCaching : IAsyncDisposable
         _time = time;
         _logger = logger;
         _metrics = metrics;
-        if (options is null || !options.Enabled || store.Inner is InMemorySessionStore)
+        if (options is null || !options.Enabled || (store.Inner is Internal.Encryption.EncryptingSessionStore encrypting ? encrypting.Inner : store.Inner) is InMemorySessionStore)
         {
             _backplane = backplane;
             return;

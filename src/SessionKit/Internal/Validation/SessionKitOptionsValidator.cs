@@ -68,6 +68,11 @@ internal sealed class SessionKitOptionsValidator : IValidateOptions<SessionKitOp
             failures.AddRange(cache.Failures);
         }
 
+        if (options.Encryption is not null && new SessionEncryptionOptionsValidator().Validate(name, options.Encryption) is { Failed: true } encryption)
+        {
+            failures.AddRange(encryption.Failures);
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
