@@ -223,9 +223,13 @@ public sealed partial class SessionManager
     }
 
     private bool InGrace(Session forwarder, DateTimeOffset now) =>
-        !forwarder.Binding.TryGetValue(RotatedAtKey, out var rotatedAtText)
-        || !long.TryParse(rotatedAtText, NumberStyles.None, CultureInfo.InvariantCulture, out var rotatedAtMs)
-        || now < DateTimeOffset.FromUnixTimeMilliseconds(rotatedAtMs) + _options.RotationGracePeriod;
+        RotatedAt(forwarder) is not { } rotatedAt || now < rotatedAt + _options.RotationGracePeriod;
+
+    /// <summary>When a forwarder was made, or <see langword="null"/> when it does not say (records from before the stamp).</summary>
+    private static DateTimeOffset? RotatedAt(Session forwarder) =>
+        forwarder.Binding.TryGetValue(RotatedAtKey, out var text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
 
     /// <summary>
     /// Decides whether a missing successor is worth waiting for: only while its forwarder still stands and was made
@@ -240,9 +244,7 @@ public sealed partial class SessionManager
 
         var forwarder = await _store.GetAsync(forwarderId, now, cancellationToken).ConfigureAwait(false);
         if (forwarder is null || !forwarder.IsForwarder || ForwardTarget(forwarder) is null
-            || !forwarder.Binding.TryGetValue(RotatedAtKey, out var rotatedAtText)
-            || !long.TryParse(rotatedAtText, NumberStyles.None, CultureInfo.InvariantCulture, out var rotatedAtMs)
-            || now >= DateTimeOffset.FromUnixTimeMilliseconds(rotatedAtMs) + _options.RotationTimeout)
+            || RotatedAt(forwarder) is not { } rotatedAt || now >= rotatedAt + _options.RotationTimeout)
         {
             return false;
         }
