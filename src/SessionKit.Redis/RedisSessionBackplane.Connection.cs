@@ -1,9 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using SessionKit.Caching;
 using StackExchange.Redis;
 
@@ -101,8 +96,12 @@ public sealed partial class RedisSessionBackplane
                 await subscribing.ConfigureAwait(false);
             }
 
-            CheckHeartbeatAge();
-            await subscriber.PublishAsync(_channel, _heartbeat).WaitAsync(_options.PublishTimeout, _disposing.Token).ConfigureAwait(false);
+            CheckLease();
+
+            // The timestamp is taken before the publish: the lease it grants starts no later than the heartbeat
+            // reached Redis, which is what a revoker's wait is measured against.
+            var heartbeat = EncodeHeartbeat(_time.GetTimestamp());
+            await subscriber.PublishAsync(_channel, heartbeat).WaitAsync(_options.PublishTimeout, _disposing.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
@@ -134,10 +133,9 @@ public sealed partial class RedisSessionBackplane
         Volatile.Write(ref _subscribed, true);
     }
 
-    private void CheckHeartbeatAge()
+    private void CheckLease()
     {
-        var last = Volatile.Read(ref _lastHeartbeat);
-        if (last != 0 && _time.GetElapsedTime(last) > _options.HeartbeatTimeout)
+        if (_connected && _time.GetTimestamp() >= Volatile.Read(ref _leaseUntil))
         {
             SetConnected(false, "no heartbeat within the timeout");
         }
@@ -151,6 +149,8 @@ public sealed partial class RedisSessionBackplane
         OnHeartbeatTimer();
     }
 
+    // Runs for one message at a time, in the channel's order (a ChannelMessageQueue): the ordering strict revocation
+    // relies on. An acknowledgement is published only after the subscribers have applied the message.
     private void OnRedisMessage(ChannelMessage received)
     {
         byte[]? frame = received.Message;
@@ -160,24 +160,99 @@ public sealed partial class RedisSessionBackplane
             return;
         }
 
-        if (frame[1] == KindHeartbeat)
+        switch (frame[1])
         {
-            if (frame.AsSpan().SequenceEqual(_heartbeat))
-            {
-                Volatile.Write(ref _lastHeartbeat, _time.GetTimestamp());
-                SetConnected(true, null);
-            }
+            case KindHeartbeat when frame.Length == HeartbeatLength:
+                OnHeartbeat(frame);
+                return;
+            case KindAck when frame.Length == AckLength:
+                if (frame.AsSpan(2 + NodeLength, NodeLength).SequenceEqual(_node)
+                    && _revocations.TryGetValue(BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(2 + NodeLength + NodeLength)), out var acked))
+                {
+                    acked.OnAck(new Guid(frame.AsSpan(2, NodeLength)));
+                }
 
+                return;
+            case KindLeave when frame.Length == LeaveLength:
+                OnLeave(new Guid(frame.AsSpan(2, NodeLength)));
+                return;
+            case KindRevocation when frame.Length > RevocationHeader:
+                if (DecodeBody(frame, RevocationHeader) is not { } revoked)
+                {
+                    break;
+                }
+
+                Deliver(revoked);
+                var origin = frame.AsSpan(2, NodeLength);
+                var sequence = BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(2 + NodeLength));
+                if (origin.SequenceEqual(_node))
+                {
+                    if (_revocations.TryGetValue(sequence, out var mine))
+                    {
+                        mine.OnEcho(Roster(), Volatile.Read(ref _connectionEpoch));
+                    }
+                }
+                else
+                {
+                    Acknowledge(origin, sequence);
+                }
+
+                return;
+            case KindMessage:
+                if (DecodeBody(frame, 2) is not { } message)
+                {
+                    break;
+                }
+
+                Deliver(message);
+                return;
+        }
+
+        Log.Unreadable(_logger, frame.Length);
+    }
+
+    private void OnHeartbeat(byte[] frame)
+    {
+        var now = _time.GetTimestamp();
+        if (!frame.AsSpan(2, NodeLength).SequenceEqual(_node))
+        {
+            _peers[new Guid(frame.AsSpan(2, NodeLength))] = now;
             return;
         }
 
-        var message = Decode(frame);
-        if (message is null)
+        var lease = BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(2 + NodeLength)) + _leaseTicks;
+        if (_connected && now >= Volatile.Read(ref _leaseUntil))
         {
-            Log.Unreadable(_logger, frame.Length);
+            // The lease lapsed without a connection event: start over as after any disconnection (caches flush).
+            SetConnected(false, "no heartbeat within the timeout");
+        }
+
+        if (lease <= now)
+        {
+            // Came back later than the lease it would grant: proves nothing about now.
             return;
         }
 
+        if (lease > Volatile.Read(ref _leaseUntil))
+        {
+            Volatile.Write(ref _leaseUntil, lease);
+        }
+
+        SetConnected(true, null);
+    }
+
+    private void OnLeave(Guid node)
+    {
+        // A leaving node stopped serving before it said so: nothing to wait for.
+        _peers.TryRemove(node, out _);
+        foreach (var revocation in _revocations.Values)
+        {
+            revocation.OnAck(node);
+        }
+    }
+
+    private void Deliver(SessionBackplaneMessage message)
+    {
         foreach (var subscriber in Volatile.Read(ref _subscribers))
         {
             try
@@ -203,10 +278,15 @@ public sealed partial class RedisSessionBackplane
 
             _connected = connected;
             subscribers = _subscribers;
-            if (!connected)
+            Interlocked.Increment(ref _connectionEpoch);
+            if (connected)
             {
-                // The next heartbeat that comes back reconnects.
-                _lastHeartbeat = 0;
+                Volatile.Write(ref _connectedSince, _time.GetTimestamp());
+            }
+            else
+            {
+                // Only a heartbeat sent from now on can grant a lease again.
+                Volatile.Write(ref _leaseUntil, 0);
             }
 
             // Notify under the lock, so subscribers see transitions in order.

@@ -1,28 +1,73 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using SessionKit.Caching;
-using StackExchange.Redis;
 
 namespace SessionKit.Redis;
 
-// The wire format of backplane messages.
+// The wire format. Every frame starts with the format version and a kind byte; node ids are 16 random bytes per
+// backplane instance. Heartbeat 'H': node, the sender's own timestamp (meaningful to the sender only). Message 'M':
+// the body. Revocation 'R': origin node, sequence number, then the body. Acknowledgement 'A': acknowledging node,
+// origin node, sequence number. Leave 'L': node. Body: action (1), version (8, LE), then source, session id and
+// payload as (length (4, LE; -1 for null), UTF-8).
 public sealed partial class RedisSessionBackplane
 {
-    internal static byte[] Encode(SessionBackplaneMessage message)
+    private const int NodeLength = 16;
+    private const int HeartbeatLength = 2 + NodeLength + 8;
+    private const int RevocationHeader = 2 + NodeLength + 8;
+    private const int AckLength = 2 + NodeLength + NodeLength + 8;
+    private const int LeaveLength = 2 + NodeLength;
+
+    internal static byte[] Encode(SessionBackplaneMessage message) => EncodeBody(message, KindMessage, 2);
+
+    private byte[] EncodeRevocation(SessionBackplaneMessage message, long sequence)
+    {
+        var frame = EncodeBody(message, KindRevocation, RevocationHeader);
+        _node.CopyTo(frame, 2);
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(2 + NodeLength), sequence);
+        return frame;
+    }
+
+    private byte[] EncodeHeartbeat(long timestamp)
+    {
+        var frame = new byte[HeartbeatLength];
+        frame[0] = FormatVersion;
+        frame[1] = KindHeartbeat;
+        _node.CopyTo(frame, 2);
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(2 + NodeLength), timestamp);
+        return frame;
+    }
+
+    private byte[] EncodeAck(ReadOnlySpan<byte> origin, long sequence)
+    {
+        var frame = new byte[AckLength];
+        frame[0] = FormatVersion;
+        frame[1] = KindAck;
+        _node.CopyTo(frame, 2);
+        origin.CopyTo(frame.AsSpan(2 + NodeLength));
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(2 + NodeLength + NodeLength), sequence);
+        return frame;
+    }
+
+    private byte[] EncodeLeave()
+    {
+        var frame = new byte[LeaveLength];
+        frame[0] = FormatVersion;
+        frame[1] = KindLeave;
+        _node.CopyTo(frame, 2);
+        return frame;
+    }
+
+    private static byte[] EncodeBody(SessionBackplaneMessage message, byte kind, int at)
     {
         var source = Encoding.UTF8.GetBytes(message.SourceId);
         var id = message.SessionId is null ? null : Encoding.UTF8.GetBytes(message.SessionId);
         var payload = message.Payload is null ? null : Encoding.UTF8.GetBytes(message.Payload);
-        var frame = new byte[2 + 1 + 8 + 12 + source.Length + (id?.Length ?? 0) + (payload?.Length ?? 0)];
+        var frame = new byte[at + 1 + 8 + 12 + source.Length + (id?.Length ?? 0) + (payload?.Length ?? 0)];
         frame[0] = FormatVersion;
-        frame[1] = KindMessage;
-        frame[2] = (byte)message.Action;
-        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(3), message.Version);
-        var at = 11;
+        frame[1] = kind;
+        frame[at] = (byte)message.Action;
+        BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(at + 1), message.Version);
+        at += 9;
         at = Write(frame, at, source);
         at = Write(frame, at, id);
         Write(frame, at, payload);
@@ -36,27 +81,26 @@ public sealed partial class RedisSessionBackplane
         }
     }
 
-    internal static SessionBackplaneMessage? Decode(byte[] frame)
+    /// <summary>Decodes a message frame ('M'); <see langword="null"/> when it is not one or is malformed.</summary>
+    internal static SessionBackplaneMessage? Decode(byte[] frame) =>
+        frame.Length >= 2 && frame[0] == FormatVersion && frame[1] == KindMessage ? DecodeBody(frame, 2) : null;
+
+    private static SessionBackplaneMessage? DecodeBody(byte[] frame, int at)
     {
-        if (frame.Length < 23 || frame[1] != KindMessage || frame[2] > (byte)SessionBackplaneAction.Notification)
+        if (frame.Length < at + 9 + 12 || frame[at] > (byte)SessionBackplaneAction.Notification)
         {
             return null;
         }
 
-        var at = 11;
+        var action = (SessionBackplaneAction)frame[at];
+        var version = BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(at + 1));
+        at += 9;
         if (!TryRead(frame, ref at, out var source) || source is null || !TryRead(frame, ref at, out var id) || !TryRead(frame, ref at, out var payload))
         {
             return null;
         }
 
-        return new SessionBackplaneMessage
-        {
-            SourceId = source,
-            Action = (SessionBackplaneAction)frame[2],
-            Version = BinaryPrimitives.ReadInt64LittleEndian(frame.AsSpan(3)),
-            SessionId = id,
-            Payload = payload,
-        };
+        return new SessionBackplaneMessage { SourceId = source, Action = action, Version = version, SessionId = id, Payload = payload };
 
         static bool TryRead(byte[] frame, ref int at, out string? value)
         {

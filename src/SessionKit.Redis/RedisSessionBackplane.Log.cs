@@ -21,5 +21,8 @@ public sealed partial class RedisSessionBackplane
 
         [LoggerMessage(254, LogLevel.Warning, "Could not subscribe to the session backplane channel; retrying at the next heartbeat.", EventName = "BackplaneSubscribeFailed")]
         public static partial void SubscribeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(255, LogLevel.Warning, "Could not publish a session backplane acknowledgement or leave notice; other nodes wait out this node's lease instead.", EventName = "BackplaneAckFailed")]
+        public static partial void AckFailed(ILogger logger, Exception exception);
     }
 }

@@ -13,7 +13,7 @@ public static class RedisSessionBackplaneBuilderExtensions
 {
     /// <summary>
     /// Uses Redis pub/sub as the session backplane and turns the node-local cache on (see <c>AddSessionCache</c>). With
-    /// no connection source configured, the backplane connects where the Redis store does.
+    /// no connection source configured, the backplane shares the Redis store's multiplexer (one set of connections per node).
     /// </summary>
     /// <param name="builder">The SessionKit builder.</param>
     /// <returns>The builder.</returns>
@@ -22,13 +22,19 @@ public static class RedisSessionBackplaneBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddOptions<RedisSessionBackplaneOptions>().ValidateOnStart();
-        services.AddOptions<RedisSessionBackplaneOptions>().PostConfigure<IOptions<RedisSessionStoreOptions>>(static (backplane, store) =>
+        services.AddOptions<RedisSessionBackplaneOptions>().PostConfigure<IServiceProvider, IOptions<RedisSessionStoreOptions>>(static (backplane, sp, store) =>
         {
             if (string.IsNullOrWhiteSpace(backplane.Configuration) && backplane.ConnectionMultiplexer is null && backplane.ConnectionMultiplexerFactory is null)
             {
-                backplane.Configuration = store.Value.Configuration;
-                backplane.ConnectionMultiplexer = store.Value.ConnectionMultiplexer;
-                backplane.ConnectionMultiplexerFactory = store.Value.ConnectionMultiplexerFactory;
+                if (store.Value.ConnectionMultiplexer is { } shared)
+                {
+                    backplane.ConnectionMultiplexer = shared;
+                }
+                else if (!string.IsNullOrWhiteSpace(store.Value.Configuration) || store.Value.ConnectionMultiplexerFactory is not null)
+                {
+                    // One multiplexer per node: the store's, whichever way it gets it (the store keeps owning it).
+                    backplane.ConnectionMultiplexerFactory = () => sp.GetRequiredService<RedisSessionStore>().GetMultiplexerAsync();
+                }
             }
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisSessionBackplaneOptions>, RedisSessionBackplaneOptionsValidator>());

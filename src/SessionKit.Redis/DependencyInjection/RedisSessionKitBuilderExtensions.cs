@@ -43,8 +43,8 @@ public static class RedisSessionKitBuilderExtensions
     private static OptionsBuilder<RedisSessionStoreOptions> AddRedisStore(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisSessionStoreOptions>, RedisSessionStoreOptionsValidator>());
-        services.Replace(ServiceDescriptor.Singleton<ISessionStore>(static sp =>
-            new RedisSessionStore(sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>(), sp.GetService<ILoggerFactory>())));
+        services.TryAddSingleton(static sp => new RedisSessionStore(sp.GetRequiredService<IOptions<RedisSessionStoreOptions>>(), sp.GetService<ILoggerFactory>()));
+        services.Replace(ServiceDescriptor.Singleton<ISessionStore>(static sp => sp.GetRequiredService<RedisSessionStore>()));
         return services.AddOptions<RedisSessionStoreOptions>().ValidateOnStart();
     }
 }

@@ -26,6 +26,10 @@ public sealed class InProcessSessionBackplane : ISessionBackplane
     }
 
     /// <inheritdoc />
+    /// <remarks>Delivery is synchronous, so the revocation holds when the subscribers have returned.</remarks>
+    public ValueTask RevokeAsync(SessionBackplaneMessage message, CancellationToken cancellationToken = default) => PublishAsync(message, cancellationToken);
+
+    /// <inheritdoc />
     public IDisposable Subscribe(ISessionBackplaneSubscriber subscriber)
     {
         ArgumentNullException.ThrowIfNull(subscriber);

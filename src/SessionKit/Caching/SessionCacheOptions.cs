@@ -30,6 +30,21 @@ public sealed class SessionCacheOptions
     public TimeSpan EntryDuration { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// Gets or sets a value indicating whether revocation is strict: a get on any node that starts after a delete,
+    /// rotation or guard termination has returned never serves the old session. The revoking call waits until every
+    /// node the backplane has proven connected has applied the invalidation (one pub/sub round trip when all are
+    /// healthy; up to the backplane's lease for a node that stopped answering), and each hit is served only while this
+    /// node's backplane lease is valid (no store command per hit).
+    /// </summary>
+    /// <remarks>
+    /// With <see langword="false"/> (eventual), revoking calls return as soon as the invalidation is published and
+    /// other nodes may serve the revoked session until the message reaches them: docs/restore-on-miss.md gives the
+    /// window measured on loopback. <see cref="DisconnectedEntryDuration"/> above zero requires eventual mode.
+    /// </remarks>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool StrictRevocation { get; set; } = true;
+
+    /// <summary>
     /// Gets or sets how long an entry loaded while the backplane is disconnected is served. Zero turns the L1 off
     /// while disconnected, so a revoked session is never served from cache (fail closed).
     /// </summary>

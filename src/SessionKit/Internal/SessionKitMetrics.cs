@@ -24,6 +24,7 @@ internal sealed class SessionKitMetrics
         CacheHits = meter.CreateCounter<long>("sessionkit.cache.hits", "{lookup}", "Lookups served by the node-local session cache (L1).");
         CacheMisses = meter.CreateCounter<long>("sessionkit.cache.misses", "{lookup}", "Lookups the node-local session cache sent to the store (joined loads included).");
         CacheInvalidations = meter.CreateCounter<long>("sessionkit.cache.invalidations", "{message}", "Backplane invalidations received from other nodes.");
+        RevocationDuration = meter.CreateHistogram<double>("sessionkit.cache.revocation.duration", "s", "How long a strict revocation waited until no node could serve the revoked session.");
         Restored = meter.CreateCounter<long>("sessionkit.sessions.restored", "{session}", "Live session objects rebuilt from the store by an activator.");
         LiveDisposed = meter.CreateCounter<long>("sessionkit.live.disposed", "{session}", "Live session objects disposed (eviction, delete, rotation, expiry).");
         TouchesDeferred = meter.CreateCounter<long>("sessionkit.touches.deferred", "{touch}", "Slides recorded for write-behind instead of written at once.");
@@ -57,6 +58,8 @@ internal sealed class SessionKitMetrics
     public Counter<long> CacheMisses { get; }
 
     public Counter<long> CacheInvalidations { get; }
+
+    public Histogram<double> RevocationDuration { get; }
 
     public Counter<long> Restored { get; }
 

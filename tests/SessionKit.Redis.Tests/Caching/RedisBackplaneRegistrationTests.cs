@@ -21,7 +21,9 @@ public sealed class RedisBackplaneRegistrationTests(RedisTestServer redis) : ICl
         var options = provider.GetRequiredService<IOptions<RedisSessionBackplaneOptions>>().Value;
 
         backplane.Should().BeOfType<RedisSessionBackplane>();
-        options.Configuration.Should().Be(redis.Configuration);
+        options.Configuration.Should().BeNull("the backplane shares the store's multiplexer instead of opening its own");
+        options.ConnectionMultiplexerFactory.Should().NotBeNull();
+        (await options.ConnectionMultiplexerFactory!()).Should().BeSameAs(await provider.GetRequiredService<RedisSessionStore>().GetMultiplexerAsync());
         provider.GetRequiredService<IOptions<SessionKitOptions>>().Value.Cache.Enabled.Should().BeTrue();
         await RedisNode.WaitUntilAsync(() => backplane.IsConnected, "the backplane to connect");
         var manager = provider.GetRequiredService<ISessionManager>();

@@ -288,7 +288,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
     [Fact]
     public async Task Backplane_DisconnectedWithAShortEntryDuration_ServesOnlyThatLong()
     {
-        var manager = CreateManager(o => o.DisconnectedEntryDuration = TimeSpan.FromSeconds(2));
+        var manager = CreateManager(o => { o.StrictRevocation = false; o.DisconnectedEntryDuration = TimeSpan.FromSeconds(2); });
         var session = await SeedAsync();
         _backplane.SetConnected(false);
 
@@ -304,7 +304,7 @@ public sealed class SessionCacheTests : IAsyncDisposable
     [Fact]
     public async Task Backplane_Reconnected_FlushesBeforeServingAgain()
     {
-        var manager = CreateManager(o => o.DisconnectedEntryDuration = TimeSpan.FromMinutes(1));
+        var manager = CreateManager(o => { o.StrictRevocation = false; o.DisconnectedEntryDuration = TimeSpan.FromMinutes(1); });
         var session = await SeedAsync();
         _backplane.SetConnected(false);
         await manager.GetAsync(session.Id, SessionAccessContext.NoSlide);

@@ -27,6 +27,14 @@ internal sealed class TestBackplane : ISessionBackplane
         return ValueTask.CompletedTask;
     }
 
+    public int Revoked { get; private set; }
+
+    public ValueTask RevokeAsync(SessionBackplaneMessage message, CancellationToken cancellationToken = default)
+    {
+        Revoked++;
+        return PublishAsync(message, cancellationToken);
+    }
+
     public IDisposable Subscribe(ISessionBackplaneSubscriber subscriber)
     {
         lock (_lock)

@@ -21,7 +21,38 @@ internal sealed partial class SessionCaching
 
         var message = new SessionBackplaneMessage { SourceId = NodeId, Action = action, SessionId = id, Version = version };
         RaiseChanged(feed, message);
-        return backplane is null ? ValueTask.CompletedTask : PublishAsync(backplane, message);
+        if (backplane is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // A delete, rotation or termination is strict: the caller returns only once no node can serve the old
+        // session. An expiry needs no wait (every node's copy is past its expiry too), an update is eventual.
+        return _strict && action is SessionBackplaneAction.Deleted or SessionBackplaneAction.Rotated
+            ? RevokeAsync(backplane, message)
+            : PublishAsync(backplane, message);
+    }
+
+    private async ValueTask RevokeAsync(ISessionBackplane backplane, SessionBackplaneMessage message)
+    {
+        var start = _time.GetTimestamp();
+        try
+        {
+            // Not the caller's token either: giving up early would return while other nodes may still serve it.
+            await backplane.RevokeAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (SessionBackplaneException ex)
+        {
+            Log.RevokeFailed(_logger, message.Action, ex);
+            throw new SessionBackplaneException(
+                $"The session was {(message.Action == SessionBackplaneAction.Deleted ? "deleted" : "rotated")} in the store, but the revocation could not be published: "
+                + "other nodes may serve their cached copy until their cache entry lapses (SessionCacheOptions.EntryDuration).",
+                ex);
+        }
+        finally
+        {
+            _metrics.RevocationDuration.Record(_time.GetElapsedTime(start).TotalSeconds);
+        }
     }
 
     private async ValueTask PublishAsync(ISessionBackplane backplane, SessionBackplaneMessage message)

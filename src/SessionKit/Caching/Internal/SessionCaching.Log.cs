@@ -45,5 +45,8 @@ internal sealed partial class SessionCaching
 
         [LoggerMessage(52, LogLevel.Warning, "Could not send a broadcast notification to other nodes; local subscribers received it.", EventName = "BroadcastPublishFailed")]
         public static partial void BroadcastPublishFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(53, LogLevel.Error, "Could not publish a {Action} revocation: the store change stands, but other nodes may serve their cached copy until its entry duration ends.", EventName = "RevocationPublishFailed")]
+        public static partial void RevokeFailed(ILogger logger, SessionBackplaneAction action, Exception exception);
     }
 }

@@ -28,6 +28,7 @@ internal sealed partial class SessionCaching : IAsyncDisposable
     private readonly ISessionBackplane? _backplane;
     private readonly IDisposable? _backplaneSubscription;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly bool _strict = true;
     private int _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SessionCaching"/> class.</summary>
@@ -51,7 +52,8 @@ internal sealed partial class SessionCaching : IAsyncDisposable
 
         _options = options;
         _backplane = backplane ?? new InProcessSessionBackplane();
-        _cache = new SessionSnapshotCache(options, connected: false);
+        _strict = options.StrictRevocation;
+        _cache = new SessionSnapshotCache(options, connected: false, gate: _strict ? _backplane : null);
         _backplaneSubscription = _backplane.Subscribe(new BackplaneSubscriber(this));
 
         // Subscribe first, then read the state: a change in between arrives as a callback and flushes again.

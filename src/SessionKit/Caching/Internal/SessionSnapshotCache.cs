@@ -7,7 +7,9 @@ namespace SessionKit.Caching;
 /// The manager's node-local snapshot cache (L1): bounded, one load per id at a time (concurrent misses join it), and
 /// coherent by construction: a load never overwrites a newer value, a load that raced with an invalidation is not
 /// cached, and every connection change of the backplane flushes everything (an epoch bump, so even loads still in
-/// flight cannot insert what they read before the flush).
+/// flight cannot insert what they read before the flush). In strict revocation mode every hit also asks the backplane
+/// whether this node's lease still holds (<see cref="ISessionBackplane.IsConnected"/>), so a node cut off from the
+/// other nodes' invalidations stops serving on its own clock, before any revoker stops waiting for it.
 /// </summary>
 internal sealed class SessionSnapshotCache
 {
@@ -19,10 +21,12 @@ internal sealed class SessionSnapshotCache
     private readonly Lock _evictLock = new();
     private long _epoch;
     private int _count;
+    private readonly ISessionBackplane? _gate;
     private volatile bool _connected;
 
-    public SessionSnapshotCache(SessionCacheOptions options, bool connected)
+    public SessionSnapshotCache(SessionCacheOptions options, bool connected, ISessionBackplane? gate = null)
     {
+        _gate = gate;
         _maxEntries = options.MaxEntries;
         _entryTicks = options.EntryDuration.Ticks;
         _disconnectedTicks = options.DisconnectedEntryDuration.Ticks;
@@ -44,7 +48,8 @@ internal sealed class SessionSnapshotCache
         if (_entries.TryGetValue(id, out var entry)
             && entry.Epoch == Volatile.Read(ref _epoch)
             && now.UtcTicks < entry.ValidUntilTicks
-            && entry.Session.IsLiveAt(now))
+            && entry.Session.IsLiveAt(now)
+            && (_gate is null || _gate.IsConnected))
         {
             // Write only when the millisecond moved: hot entries read by many threads stay unshared in cache lines.
             if (entry.LastUsedTicks != now.UtcTicks)

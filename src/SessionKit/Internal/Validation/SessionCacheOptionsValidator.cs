@@ -24,6 +24,11 @@ internal sealed class SessionCacheOptionsValidator : IValidateOptions<SessionCac
             failures.Add("SessionCacheOptions.DisconnectedEntryDuration must not be negative or longer than EntryDuration.");
         }
 
+        if (options.StrictRevocation && options.DisconnectedEntryDuration > TimeSpan.Zero)
+        {
+            failures.Add("SessionCacheOptions.DisconnectedEntryDuration above zero serves entries no backplane vouches for; it requires StrictRevocation = false.");
+        }
+
         if (options.TouchFlushAccessCount <= 0)
         {
             failures.Add("SessionCacheOptions.TouchFlushAccessCount must be positive.");
