@@ -16,33 +16,56 @@ fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-set +e
-dotnet test SessionKit.sln -c Release \
-  --logger "trx" --logger "console;verbosity=normal" \
-  --results-directory "$results" \
-  --blame-hang-timeout 15m \
-  "$@"
-status=$?
-set -e
+# Sums the counters of every trx under a directory into: passed failed skipped.
+count_trx() {
+  local p=0 f=0 n=0 trx counters
+  for trx in "$1"/*.trx; do
+    [ -e "$trx" ] || continue
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+    p=$((p + $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters" | grep . || echo 0)))
+    f=$((f + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters" | grep . || echo 0)))
+    f=$((f + $(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters" | grep . || echo 0)))
+    n=$((n + $(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters" | grep . || echo 0)))
+  done
+  echo "$p $f $n"
+}
 
 passed=0
 failed=0
 skipped=0
-for trx in "$results"/*.trx; do
-  [ -e "$trx" ] || continue
-  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
-  p="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")"
-  f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
-  e="$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")"
-  n="$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")"
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0} + ${e:-0}))
-  skipped=$((skipped + ${n:-0}))
-done
+status=0
 
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  # The build or a test host failed before any test could report a failure.
-  failed=1
+# Runs one leg: a name, its results directory, then the dotnet test arguments. Prints "<name>: N passed, N failed".
+run_leg() {
+  local name="$1" dir="$2" started rc p f n
+  shift 2
+  mkdir -p "$dir"
+  started=$SECONDS
+  set +e
+  dotnet test "$@" --logger "trx" --logger "console;verbosity=normal" --results-directory "$dir" --blame-hang-timeout 15m
+  rc=$?
+  set -e
+  read -r p f n <<<"$(count_trx "$dir")"
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    # The build or a test host failed before any test could report a failure.
+    f=1
+  fi
+  if [ "$rc" -ne 0 ]; then status=$rc; fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + n))
+  echo "$name: $p passed, $f failed ($((SECONDS - started)) s)"
+}
+
+run_leg "solution (redis client 2.7.27)" "$results/main" SessionKit.sln -c Release "$@"
+
+# The Redis suite again on the newest 2.x (whole suite over RESP3) and 3.x. Each leg builds into its own artifacts
+# path so the legs never overwrite one another's (or the solution's) bin/obj.
+if [ "${SESSIONKIT_SKIP_CLIENT_LEGS:-}" != "true" ]; then
+  SESSIONKIT_TEST_REDIS_PROTOCOL=resp3 run_leg "redis client 2.13.23 (resp3)" "$results/se2" \
+    tests/SessionKit.Redis.Tests -c Release -p:SessionKitRedisClientVersion=2.13.23 --artifacts-path artifacts/legs/se2 "$@"
+  run_leg "redis client 3.4.35" "$results/se3" \
+    tests/SessionKit.Redis.Tests -c Release -p:SessionKitRedisClientVersion=3.4.35 --artifacts-path artifacts/legs/se3 "$@"
 fi
 
 if [ "$skipped" -gt 0 ]; then

@@ -21,11 +21,18 @@ public class RedisTestServer : IAsyncLifetime
     /// <summary>Gets a StackExchange.Redis configuration string for the server.</summary>
     public virtual string Configuration => ConfigurationFor(Server);
 
-    /// <summary>Builds a configuration string for a server: loopback, admin commands allowed, short connect timeout.</summary>
+    /// <summary>The environment variable that, set to <c>resp3</c>, makes every test multiplexer speak RESP3 (a CI leg sets it).</summary>
+    public const string ProtocolVariable = "SESSIONKIT_TEST_REDIS_PROTOCOL";
+
+    /// <summary>
+    /// Builds a configuration string for a server: loopback, admin commands allowed, short connect timeout, and
+    /// <c>protocol=resp3</c> when <see cref="ProtocolVariable"/> is <c>resp3</c>.
+    /// </summary>
     /// <param name="server">The server.</param>
     /// <returns>The configuration string.</returns>
     public static string ConfigurationFor(RedisServerFixture server) =>
-        $"{server.EndPoint},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000";
+        $"{server.EndPoint},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000"
+        + (string.Equals(Environment.GetEnvironmentVariable(ProtocolVariable), "resp3", StringComparison.OrdinalIgnoreCase) ? ",protocol=resp3" : string.Empty);
 
     /// <summary>Creates a store with a fresh key prefix on the shared multiplexer.</summary>
     /// <param name="configure">Further option changes.</param>
@@ -108,5 +115,5 @@ public sealed class PrivateRedisTestServer : RedisTestServer
 public sealed class Resp3RedisTestServer : RedisTestServer
 {
     /// <inheritdoc />
-    public override string Configuration => base.Configuration + ",protocol=resp3";
+    public override string Configuration => base.Configuration.EndsWith(",protocol=resp3", StringComparison.Ordinal) ? base.Configuration : base.Configuration + ",protocol=resp3";
 }
