@@ -224,7 +224,10 @@ public sealed partial class RedisSessionBackplane
                     return;
                 }
 
-                roster.Keys.Where(_acked.Contains).ToList().ForEach(node => roster.Remove(node));
+                foreach (var node in _acked)
+                {
+                    roster.Remove(node);
+                }
                 _waiting = roster;
                 EchoEpoch = epoch;
             }

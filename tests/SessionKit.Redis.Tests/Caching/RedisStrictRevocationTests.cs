@@ -75,7 +75,10 @@ public sealed class RedisStrictRevocationTests(PrivateRedisTestServer redis, ITe
     public async Task PubSubConnectionsCutRepeatedly_NoDeletedSessionIsServed()
     {
         var nodes = await StartNodesAsync(2);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+
+        // Each round while cuts keep coming may wait a whole lease (the revoker cannot vouch for its view), so the
+        // run lasts at least 4 s of cuts and at least 20 rounds (at most 60 s).
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var cuts = 0;
         var cutter = Task.Run(async () =>
         {
@@ -87,7 +90,8 @@ public sealed class RedisStrictRevocationTests(PrivateRedisTestServer redis, ITe
             }
         });
 
-        var (rounds, stale) = await RunRoundsUntilAsync(nodes, stop.Token);
+        var (rounds, stale) = await RunRoundsUntilAsync(nodes, stop.Token, minRounds: 20, minDuration: TimeSpan.FromSeconds(4));
+        await stop.CancelAsync();
         await cutter;
         output.WriteLine($"{rounds} rounds with {cuts} pub/sub cuts: {stale} stale");
         rounds.Should().BeGreaterThan(10);
@@ -172,22 +176,30 @@ public sealed class RedisStrictRevocationTests(PrivateRedisTestServer redis, ITe
     [Fact]
     public async Task EventualMode_DoesNotWaitForOtherNodes()
     {
+        // A mute peer would hold a strict revocation for a whole lease (see above); eventual mode only publishes.
         var nodes = await StartNodesAsync(2, c => c.StrictRevocation = false);
+        var channel = RedisChannel.Literal(_prefix + "backplane");
+        var mute = RandomNumberGeneratorBytes();
+        await redis.Multiplexer.GetSubscriber().PublishAsync(channel, Heartbeat(mute));
         var session = await nodes[0].Manager.CreateAsync();
         (await nodes[1].Manager.GetAsync(session.Id)).IsFound.Should().BeTrue();
         var heard = nodes[1].NextChangeAsync(session.Id);
 
+        var started = Stopwatch.GetTimestamp();
         await nodes[0].Manager.DeleteAsync(session.Id);
+        var waited = Stopwatch.GetElapsedTime(started);
 
+        waited.Should().BeLessThan(TimeSpan.FromMilliseconds(500), "eventual mode does not wait for acknowledgements or leases (strict would wait 1 s for the mute peer)");
         (await heard).Action.Should().Be(SessionBackplaneAction.Deleted);
         (await nodes[1].Manager.GetAsync(session.Id)).IsFound.Should().BeFalse();
     }
 
-    private static async Task<(int Rounds, int Stale)> RunRoundsUntilAsync(IReadOnlyList<RedisNode> nodes, CancellationToken stop)
+    private static async Task<(int Rounds, int Stale)> RunRoundsUntilAsync(IReadOnlyList<RedisNode> nodes, CancellationToken stop, int minRounds = int.MaxValue, TimeSpan minDuration = default)
     {
         var rounds = 0;
         var stale = 0;
-        while (!stop.IsCancellationRequested)
+        var start = Stopwatch.GetTimestamp();
+        while (!stop.IsCancellationRequested && (rounds < minRounds || Stopwatch.GetElapsedTime(start) < minDuration))
         {
             try
             {
