@@ -13,8 +13,11 @@ public sealed partial class RedisSessionStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One Lua call checks existence, liveness, the expected version and the merged state size, applies the change
-    /// set as one <c>HSET</c>/<c>HDEL</c>, bumps the version, slides and returns the new hash. A change of user also
+    /// One Lua call checks existence, liveness, the expected version and the merged state size (kept incrementally,
+    /// so only the fixed fields and each changed state value's old length are read), applies the change set as one
+    /// <c>HSET</c>/<c>HDEL</c> with the new version, and slides. When the hash is still the snapshot this store last
+    /// read for the id (same incarnation nonce and version) the reply is a few numbers and the new snapshot is built
+    /// here from that snapshot and the changes; otherwise the script returns the new hash. A change of user also
     /// moves the session between user indexes (added to the new one first).
     /// </remarks>
     /// <exception cref="ArgumentException">The new user id is not well-formed UTF-16.</exception>
@@ -37,17 +40,18 @@ public sealed partial class RedisSessionStore
         }
 
         var nowMs = RedisSessionHash.ToMs(now);
-        var args = BuildUpdateArgs(changes, nowMs, _graceMs, maxStateBytes);
+        var known = _memo.Known(id);
+        var args = BuildUpdateArgs(changes, nowMs, _graceMs, maxStateBytes, known?.Token);
         return await RunAsync(
             OpUpdate,
             id,
-            (Id: id, Key: key, Changes: changes, NewUserKey: newUserKey, NowMs: nowMs, Args: args, MaxStateBytes: maxStateBytes),
+            (Id: id, Key: key, Changes: changes, NewUserKey: newUserKey, NowMs: nowMs, Args: args, MaxStateBytes: maxStateBytes, Known: known?.Session),
             static (store, database, s, start, cancellationToken) =>
-                store.UpdateCoreAsync(database, s.Id, s.Key, s.Changes, s.NewUserKey, s.NowMs, s.Args, s.MaxStateBytes, start, cancellationToken),
+                store.UpdateCoreAsync(database, s.Id, s.Key, s.Changes, s.NewUserKey, s.NowMs, s.Args, s.MaxStateBytes, s.Known, start, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SessionUpdateResult> UpdateCoreAsync(IDatabase database, string id, RedisKey key, SessionChanges changes, RedisKey newUserKey, long nowMs, RedisValue[] args, long maxStateBytes, long start, CancellationToken cancellationToken)
+    private async Task<SessionUpdateResult> UpdateCoreAsync(IDatabase database, string id, RedisKey key, SessionChanges changes, RedisKey newUserKey, long nowMs, RedisValue[] args, long maxStateBytes, Session? known, long start, CancellationToken cancellationToken)
     {
         var newUser = changes.ChangesUserId ? changes.UserId : null;
         if (newUser is not null)
@@ -58,10 +62,12 @@ public sealed partial class RedisSessionStore
 
         var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Update, key, args), start, cancellationToken).ConfigureAwait(false))!;
         var code = (long)result[0];
-        if (code == 1)
+        if (code is 1 or 2)
         {
-            var session = RedisSessionHash.Decode(id, result, 3, out var error)
-                ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
+            var session = code == 2 && known is not null
+                ? FromKnown(known, changes, result)
+                : RedisSessionHash.Decode(id, result, 3, out var error)
+                    ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
             var oldUser = (string?)result[1];
             if (changes.ChangesUserId && !string.Equals(oldUser, newUser, StringComparison.Ordinal))
             {
@@ -108,13 +114,30 @@ public sealed partial class RedisSessionStore
         };
     }
 
-    private static RedisValue[] BuildUpdateArgs(SessionChanges changes, long nowMs, long graceMs, long maxStateBytes)
+    /// <summary>
+    /// Builds the updated snapshot from the one the caller read (the script confirmed the hash was still exactly that
+    /// incarnation and version) and the change set, taking what only Redis knows from the reply: the new version, the
+    /// last access (a touch elsewhere may have moved it) and the absolute expiry.
+    /// </summary>
+    private static Session FromKnown(Session known, SessionChanges changes, RedisResult[] reply)
+    {
+        var lastAccessMs = (long)reply[4];
+        var absoluteMs = reply[5].IsNull ? (long?)null : (long)reply[5];
+        return changes.ApplyTo(known, known.LastAccessedAt) with
+        {
+            Version = (long)reply[3],
+            LastAccessedAt = DateTimeOffset.FromUnixTimeMilliseconds(lastAccessMs),
+            AbsoluteExpiresAt = absoluteMs is { } abs ? DateTimeOffset.FromUnixTimeMilliseconds(abs) : null,
+        };
+    }
+
+    private static RedisValue[] BuildUpdateArgs(SessionChanges changes, long nowMs, long graceMs, long maxStateBytes, string? knownToken)
     {
         var sets = changes.MetadataChanges.Count(static c => c.Value is not null)
             + changes.StateChanges.Count(static c => c.Value is not null)
             + changes.BindingChanges.Count(static c => c.Value is not null);
         var removals = changes.MetadataChanges.Count + changes.StateChanges.Count + changes.BindingChanges.Count - sets;
-        var args = new RedisValue[12 + (2 * sets) + removals];
+        var args = new RedisValue[13 + (2 * sets) + removals];
         args[0] = nowMs;
         args[1] = graceMs;
         args[2] = changes.ExpectedVersion is { } expected ? expected : RedisValue.EmptyString;
@@ -124,7 +147,8 @@ public sealed partial class RedisSessionStore
         args[8] = changes.StateChanges.Count > 0 ? "1" : "0";
         args[9] = sets;
         args[10] = changes.AbsoluteExpiryCap is { } cap ? RedisSessionHash.ToMs(cap) : RedisValue.EmptyString;
-        var i = 11;
+        args[11] = knownToken ?? RedisValue.EmptyString;
+        var i = 12;
         foreach (var (key, value) in changes.MetadataChanges)
         {
             if (value is not null)

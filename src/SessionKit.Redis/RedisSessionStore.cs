@@ -81,8 +81,8 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
 
     /// <inheritdoc />
     /// <remarks>
-    /// Adds the session to its indexes first, then runs one script that creates the hash if no live session has the
-    /// id and arms its TTL.
+    /// Adds the session to its user's index first (when it has a user), then runs one script that creates the hash if
+    /// no live session has the id, arms its TTL and schedules it in its bucket's expiry set.
     /// </remarks>
     /// <exception cref="ArgumentException">The id or user id is empty or not well-formed UTF-16.</exception>
     public async ValueTask<bool> CreateAsync(Session session, DateTimeOffset now, CancellationToken cancellationToken = default)
@@ -90,7 +90,7 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         ArgumentNullException.ThrowIfNull(session);
         ArgumentException.ThrowIfNullOrEmpty(session.Id, nameof(session));
         WellFormedText.ThrowIfIllFormed(session, nameof(session));
-        if (!_keys.TrySessionKey(session.Id, out var key))
+        if (!_keys.TrySessionKey(session.Id, out var key, out var bucket))
         {
             throw new ArgumentException("The session id is not well-formed UTF-16.", nameof(session));
         }
@@ -104,26 +104,25 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         return await RunAsync(
             OpCreate,
             session.Id,
-            (Session: session, Key: key, UserKey: userKey, Now: now),
-            static (store, database, s, start, cancellationToken) => store.CreateCoreAsync(database, s.Session, s.Key, s.UserKey, s.Now, start, cancellationToken),
+            (Session: session, Key: key, Bucket: bucket, UserKey: userKey, Now: now),
+            static (store, database, s, start, cancellationToken) => store.CreateCoreAsync(database, s.Session, s.Key, s.Bucket, s.UserKey, s.Now, start, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<bool> CreateCoreAsync(IDatabase database, Session session, RedisKey key, RedisKey userKey, DateTimeOffset now, long start, CancellationToken cancellationToken)
+    private async Task<bool> CreateCoreAsync(IDatabase database, Session session, RedisKey key, int bucket, RedisKey userKey, DateTimeOffset now, long start, CancellationToken cancellationToken)
     {
         var expiresMs = RedisSessionHash.ExpiresMs(session);
+        var nowMs = RedisSessionHash.ToMs(now);
 
-        // Index first: a failure between the steps leaves an entry readers skip, never a session the index misses.
-        var indexed = session.UserId is null
-            ? (Task)database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs)
-            : Task.WhenAll(
-                database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, expiresMs),
-                IndexUserAsync(database, userKey, session.Id, expiresMs, RedisSessionHash.ToMs(now)));
-        await WithTimeout(indexed, start, cancellationToken).ConfigureAwait(false);
+        // The user index first: a failure between the steps leaves an entry readers skip, never a session it misses.
+        if (session.UserId is not null)
+        {
+            await WithTimeout(IndexUserAsync(database, userKey, session.Id, expiresMs, nowMs), start, cancellationToken).ConfigureAwait(false);
+        }
 
-        var args = new List<RedisValue>(32) { RedisSessionHash.ToMs(now), _graceMs, expiresMs };
+        var args = new List<RedisValue>(36) { nowMs, _graceMs, expiresMs, session.Id };
         RedisSessionHash.AppendFields(session, args);
-        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Create, key, [.. args]), start, cancellationToken).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Create, [key, _keys.ExpiryKey(bucket)], [.. args]), start, cancellationToken).ConfigureAwait(false))!;
         if ((long)result[0] == 1)
         {
             var replacedUser = (string?)result[1];
@@ -135,18 +134,16 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
             return true;
         }
 
-        // Collision with a live session: put its index entries back the way it has them.
-        var liveUser = (string?)result[1];
-        var liveExpiresMs = (long)result[2];
-        var repair = new List<Task> { database.SortedSetAddAsync(_keys.ExpiryIndex, session.Id, liveExpiresMs) };
+        // Collision with a live session: put its user entry back the way it has it.
         if (session.UserId is not null)
         {
-            repair.Add(string.Equals(liveUser, session.UserId, StringComparison.Ordinal)
-                ? IndexUserAsync(database, userKey, session.Id, liveExpiresMs, RedisSessionHash.ToMs(now))
-                : database.SortedSetRemoveAsync(userKey, session.Id));
+            var liveUser = (string?)result[1];
+            var repair = string.Equals(liveUser, session.UserId, StringComparison.Ordinal)
+                ? IndexUserAsync(database, userKey, session.Id, (long)result[2], nowMs)
+                : database.SortedSetRemoveAsync(userKey, session.Id);
+            await MaintainIndexesAsync(OpCreate, start, repair, session.Id).ConfigureAwait(false);
         }
 
-        await MaintainIndexesAsync(OpCreate, start, Task.WhenAll(repair), session.Id).ConfigureAwait(false);
         return false;
     }
 
@@ -257,11 +254,11 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
     }
 
     /// <inheritdoc />
-    /// <remarks>One Lua call deletes the hash; the index entries are removed after it.</remarks>
+    /// <remarks>One Lua call deletes the hash and its expiry entry; the user index entry is removed after it.</remarks>
     public async ValueTask<Session?> DeleteAsync(string id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(id);
-        if (!_keys.TrySessionKey(id, out var key))
+        if (!_keys.TrySessionKey(id, out var key, out var bucket))
         {
             return null;
         }
@@ -269,22 +266,21 @@ public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable,
         return await RunAsync(
             OpDelete,
             id,
-            (Id: id, Key: key, NowMs: RedisSessionHash.ToMs(now)),
-            static (store, database, s, start, cancellationToken) => store.DeleteCoreAsync(database, s.Id, s.Key, s.NowMs, start, cancellationToken),
+            (Id: id, Key: key, Bucket: bucket, NowMs: RedisSessionHash.ToMs(now)),
+            static (store, database, s, start, cancellationToken) => store.DeleteCoreAsync(database, s.Id, s.Key, s.Bucket, s.NowMs, start, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Session?> DeleteCoreAsync(IDatabase database, string id, RedisKey key, long nowMs, long start, CancellationToken cancellationToken)
+    private async Task<Session?> DeleteCoreAsync(IDatabase database, string id, RedisKey key, int bucket, long nowMs, long start, CancellationToken cancellationToken)
     {
-        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Delete, key, [nowMs]), start, cancellationToken).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await WithTimeout(EvaluateAsync(database, Scripts.Delete, [key, _keys.ExpiryKey(bucket)], [nowMs, id]), start, cancellationToken).ConfigureAwait(false))!;
         if ((long)result[2] == 1)
         {
             _memo.Forget(id);
-            var user = (string?)result[1];
-            var cleanup = user is null
-                ? (Task)database.SortedSetRemoveAsync(_keys.ExpiryIndex, id)
-                : Task.WhenAll(database.SortedSetRemoveAsync(_keys.ExpiryIndex, id), database.SortedSetRemoveAsync(_keys.UserKey(user), id));
-            await MaintainIndexesAsync(OpDelete, start, cleanup, id).ConfigureAwait(false);
+            if ((string?)result[1] is { } user)
+            {
+                await MaintainIndexesAsync(OpDelete, start, database.SortedSetRemoveAsync(_keys.UserKey(user), id), id).ConfigureAwait(false);
+            }
         }
 
         // A live hash that cannot be decoded is still gone; report it as removed, with what can be said of it.

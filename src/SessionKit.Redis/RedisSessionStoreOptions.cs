@@ -48,17 +48,23 @@ public sealed class RedisSessionStoreOptions
     public Func<Task<IConnectionMultiplexer>>? ConnectionMultiplexerFactory { get; set; }
 
     /// <summary>
-    /// Gets or sets the prefix of every key the store writes: session hashes <c>{prefix}s:{id}</c>, user indexes
-    /// <c>{prefix}u:{userId}</c> and the expiry index <c>{prefix}expiry</c>. Give each application its own prefix.
+    /// Gets or sets the prefix of every key the store writes: session hashes <c>{prefix}{BBB}:s:{id}</c>, the
+    /// buckets' expiry sets <c>{prefix}{BBB}:x</c> (BBB, the session's bucket, is also its Redis Cluster hash tag) and
+    /// user indexes <c>{prefix}u:{userId}</c>. Give each application its own prefix.
     /// </summary>
-    /// <value>Default <c>sessionkit:</c>. Not empty.</value>
-    /// <exception cref="ArgumentException">The value is null or empty.</exception>
+    /// <value>Default <c>sessionkit:</c>. Not empty, and without <c>{</c> or <c>}</c>: the store places its own hash tag.</value>
+    /// <exception cref="ArgumentException">The value is null or empty, or holds a brace.</exception>
     public string KeyPrefix
     {
         get => _keyPrefix;
         set
         {
             ArgumentException.ThrowIfNullOrEmpty(value);
+            if (value.AsSpan().IndexOfAny('{', '}') >= 0)
+            {
+                throw new ArgumentException("The key prefix must not contain '{' or '}': the store gives every key its own Redis Cluster hash tag, and a tag in the prefix would put all sessions in one slot (or split a session from its expiry set).", nameof(value));
+            }
+
             _keyPrefix = value;
         }
     }

@@ -73,12 +73,13 @@ public sealed class RedisCommandCountTests(PrivateRedisTestServer redis) : IClas
 
         result.IsUpdated.Should().BeTrue();
         commands.Where(static c => !c.FromScript).Should().ContainSingle().Which.Name.Should().Be("EVALSHA");
-        commands.Where(static c => c.FromScript && c.Name == "HSET").Should().ContainSingle("the per-key merge is one HSET");
+        commands.Where(static c => c.FromScript && c.Name == "HSET").Should().ContainSingle("the per-key merge is one HSET, the new version included");
+        commands.Where(static c => c.FromScript && c.Name == "HINCRBY").Should().BeEmpty();
         commands.Where(static c => c.FromScript && c.Name == "HDEL").Should().ContainSingle("and one HDEL");
     }
 
     [Fact]
-    public async Task EveryScriptCall_DeclaresExactlyOneKey_SoNoScriptSpansTwoClusterSlots()
+    public async Task EveryScriptCall_DeclaresKeysOfOneHashTagOnly_SoNoScriptSpansTwoClusterSlots()
     {
         var store = redis.CreateStore();
         var log = await RedisCommandLog.StartAsync(redis.Server);
@@ -103,19 +104,35 @@ public sealed class RedisCommandCountTests(PrivateRedisTestServer redis) : IClas
         scripts.Should().Contain(static c => c.Name == "EVAL", "the flushed script was sent again by text");
         foreach (var script in scripts)
         {
-            script.Arguments[1].Should().Be("1", "every script declares exactly one key");
+            var keyCount = int.Parse(script.Arguments[1], System.Globalization.CultureInfo.InvariantCulture);
+            keyCount.Should().BeInRange(1, 2);
+            var keys = script.Arguments.Skip(2).Take(keyCount).ToList();
+            if (keyCount == 2)
+            {
+                // A session hash and its bucket's expiry set: the same hash tag (the first {...} of the key), so one slot.
+                HashTag(keys[0]).Should().NotBeNullOrEmpty().And.Be(HashTag(keys[1]), "both keys of a script share the session's bucket tag");
+                keys[0].Should().Contain(":s:");
+                keys[1].Should().EndWith(":x");
+            }
         }
 
-        // Keys touched inside scripts are the declared key only, whatever the id's hash tag.
+        // Keys touched inside scripts are the declared keys only, whatever the id's own hash tag.
         foreach (var inner in commands.Where(static c => c.FromScript))
         {
-            inner.Arguments[0].Should().Match(static k => k.Contains(":s:") || k.Contains(":u:"), "a script touches only its declared key: a session hash or a user index");
+            inner.Arguments[0].Should().Match(static k => k.Contains(":s:") || k.EndsWith(":x") || k.Contains(":u:"), "a script touches only its declared keys");
         }
 
         foreach (var clientCommand in commands.Where(static c => !c.FromScript && c.Name is not ("EVALSHA" or "EVAL" or "SCRIPT")))
         {
-            clientCommand.Name.Should().BeOneOf("ZADD", "ZREM", "ZRANGEBYSCORE", "HGETALL", "HMGET", "SCAN", "ZCOUNT");
+            clientCommand.Name.Should().BeOneOf("ZREM", "ZRANGEBYSCORE", "HGETALL", "HMGET", "SCAN", "ZCOUNT");
         }
+    }
+
+    private static string? HashTag(string key)
+    {
+        var open = key.IndexOf('{', StringComparison.Ordinal);
+        var close = open < 0 ? -1 : key.IndexOf('}', open + 1);
+        return close > open + 1 ? key[(open + 1)..close] : null;
     }
 
     [Fact]
@@ -169,7 +186,7 @@ public sealed class RedisCommandCountTests(PrivateRedisTestServer redis) : IClas
     }
 
     [Fact]
-    public async Task CreateAsync_IsIndexWritesThenOneScriptCall()
+    public async Task CreateAsync_WithAUser_IsTheUserIndexScriptThenTheCreateScript_WithTheExpiryEntryInside()
     {
         var store = redis.CreateStore();
         await store.CreateAsync(NewSession(userId: "warm"), T0);
@@ -178,8 +195,43 @@ public sealed class RedisCommandCountTests(PrivateRedisTestServer redis) : IClas
         await store.CreateAsync(NewSession(userId: "creator"), T0);
         var commands = await log.StopAsync(redis.Multiplexer);
 
-        // The expiry index entry, the user index entry with its key's bounded TTL (one script), then the create script.
-        commands.Where(static c => !c.FromScript).Select(static c => c.Name).Should().Equal("ZADD", "EVALSHA", "EVALSHA");
+        commands.Where(static c => !c.FromScript).Select(static c => c.Name).Should().Equal("EVALSHA", "EVALSHA");
+        commands.Where(static c => c.FromScript).Select(static c => c.Name).Should().Equal("ZADD", "PTTL", "PEXPIRE", "HMGET", "EXISTS", "HSET", "PEXPIRE", "ZADD");
+    }
+
+    [Fact]
+    public async Task CreateAsync_WithoutAUser_IsOneScriptCall()
+    {
+        var store = redis.CreateStore();
+        await store.CreateAsync(NewSession(), T0);
+
+        var log = await RedisCommandLog.StartAsync(redis.Server);
+        await store.CreateAsync(NewSession(), T0);
+        var commands = await log.StopAsync(redis.Multiplexer);
+
+        commands.Where(static c => !c.FromScript).Should().ContainSingle().Which.Name.Should().Be("EVALSHA");
+    }
+
+    [Fact]
+    public async Task UpdateAsync_OfTheSnapshotJustRead_ReadsOnlyTheFixedFieldsAndTheChangedValuesLength()
+    {
+        var store = redis.CreateStore();
+        var session = NewSession(userId: "reader") with { State = new Dictionary<string, JsonElement> { ["big"] = JsonSerializer.SerializeToElement(new string('x', 1000)), ["n"] = JsonSerializer.SerializeToElement(0) } };
+        await store.CreateAsync(session, T0);
+        await store.UpdateAsync(session.Id, new SessionChanges().SetMetadata("warm", "up"), T0, 1024 * 1024);
+        var read = await store.GetAsync(session.Id, T0);
+
+        var log = await RedisCommandLog.StartAsync(redis.Server);
+        var result = await store.UpdateAsync(session.Id, new SessionChanges().SetState("n", JsonSerializer.SerializeToElement(1)), T0 + TimeSpan.FromSeconds(1), 1024 * 1024);
+        var commands = await log.StopAsync(redis.Multiplexer);
+
+        result.IsUpdated.Should().BeTrue();
+        commands.Where(static c => !c.FromScript).Should().ContainSingle().Which.Name.Should().Be("EVALSHA");
+        commands.Where(static c => c.FromScript).Select(static c => c.Name).Should().Equal(["HMGET", "HSTRLEN", "HSET", "PEXPIRE"], "no read of the whole hash, before or after");
+        var stored = await store.GetAsync(session.Id, T0 + TimeSpan.FromSeconds(1));
+        result.Session!.Should().BeEquivalentTo(stored, o => o.Excluding(static s => s!.State), "the snapshot built from the one read and the changes is the stored one");
+        result.Session!.State.ToDictionary(static e => e.Key, static e => e.Value.GetRawText()).Should().BeEquivalentTo(stored!.State.ToDictionary(static e => e.Key, static e => e.Value.GetRawText()));
+        result.Session!.Version.Should().Be(read!.Version + 1);
     }
 
     /// <summary>Makes sure the touch script is cached (another test flushes the script cache), so counts show steady state.</summary>

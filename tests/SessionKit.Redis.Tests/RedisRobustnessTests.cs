@@ -77,7 +77,7 @@ public sealed class RedisRobustnessTests(RedisTestServer redis) : IClassFixture<
 
         removed.Select(static s => s.Id).Should().BeEquivalentTo(new[] { sessions[0].Id, sessions[2].Id, sessions[3].Id }, "their Expired events must not be lost");
         (await Db.KeyExistsAsync(SessionKey(sessions[1].Id))).Should().BeFalse();
-        (await Db.SortedSetScoreAsync(_prefix + "expiry", sessions[1].Id)).Should().BeNull();
+        (await Db.SortedSetScoreAsync(RedisLayout.ExpiryKey(_prefix, sessions[1].Id), sessions[1].Id)).Should().BeNull();
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class RedisRobustnessTests(RedisTestServer redis) : IClassFixture<
         (await Db.KeyTimeToLiveAsync(userKey))!.Value.Should().BeGreaterThan(TimeSpan.FromHours(1.9));
     }
 
-    private RedisKey SessionKey(string id) => Encoding.UTF8.GetBytes(_prefix + "s:" + id);
+    private RedisKey SessionKey(string id) => RedisLayout.SessionKey(_prefix, id);
 
     private Session NewSession(string? userId = null, DateTimeOffset? at = null) => new()
     {

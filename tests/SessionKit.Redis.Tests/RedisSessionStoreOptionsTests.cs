@@ -61,7 +61,7 @@ public sealed class RedisSessionStoreOptionsTests(RedisTestServer redis) : IClas
         var manager = provider.GetRequiredService<ISessionManager>();
         var session = await manager.CreateAsync();
         (await manager.GetAsync(session.Id)).IsFound.Should().BeTrue();
-        (await redis.Multiplexer.GetDatabase().KeyExistsAsync(prefix + "s:" + session.Id)).Should().BeTrue();
+        (await redis.Multiplexer.GetDatabase().KeyExistsAsync(RedisLayout.SessionKey(prefix, session.Id))).Should().BeTrue();
 
         await provider.DisposeAsync();
         redis.Multiplexer.IsConnected.Should().BeTrue("disposing the container never disposes a multiplexer the host supplied");

@@ -46,6 +46,8 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         await _store.CreateAsync(session, _t0);
 
         var hash = (await Db.HashGetAllAsync(SessionKey(session.Id))).ToDictionary(static e => (string)e.Name!, static e => (string)e.Value!);
+        hash.Should().ContainKey("n").WhoseValue.Should().MatchRegex("^[0-9a-f]{16}$", "a random nonce names this incarnation of the id");
+        hash.Remove("n");
         hash.Should().BeEquivalentTo(new Dictionary<string, string>
         {
             ["v"] = "1",
@@ -56,12 +58,13 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
             ["idle"] = "1200000",
             ["abs"] = Ms(_t0 + TimeSpan.FromHours(8)),
             ["ver"] = "1",
+            ["sz"] = "11",
             ["m:tenant"] = "t",
             ["s:cart"] = "{\"n\":1}",
             ["b:salt"] = "s",
         });
         (await Db.SortedSetScoreAsync(_prefix + "u:u1", session.Id)).Should().Be((_t0 + Idle).ToUnixTimeMilliseconds());
-        (await Db.SortedSetScoreAsync(_prefix + "expiry", session.Id)).Should().Be((_t0 + Idle).ToUnixTimeMilliseconds());
+        (await Db.SortedSetScoreAsync(RedisLayout.ExpiryKey(_prefix, session.Id), session.Id)).Should().Be((_t0 + Idle).ToUnixTimeMilliseconds());
     }
 
     [Fact]
@@ -102,7 +105,7 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
 
         removed.Should().BeEmpty();
         var expected = (_t0 + TimeSpan.FromMinutes(35)).ToUnixTimeMilliseconds();
-        (await Db.SortedSetScoreAsync(_prefix + "expiry", session.Id)).Should().Be(expected);
+        (await Db.SortedSetScoreAsync(RedisLayout.ExpiryKey(_prefix, session.Id), session.Id)).Should().Be(expected);
         (await Db.SortedSetScoreAsync(_prefix + "u:slid", session.Id)).Should().Be(expected);
         (await _store.RemoveExpiredAsync(_t0 + TimeSpan.FromMinutes(35), 10)).Select(static s => s.Id).Should().Equal(session.Id);
     }
@@ -116,7 +119,7 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         (await _store.RemoveExpiredAsync(_t0 + Idle, 10)).Should().ContainSingle();
 
         (await Db.KeyExistsAsync(SessionKey(session.Id))).Should().BeFalse();
-        (await Db.SortedSetScoreAsync(_prefix + "expiry", session.Id)).Should().BeNull();
+        (await Db.SortedSetScoreAsync(RedisLayout.ExpiryKey(_prefix, session.Id), session.Id)).Should().BeNull();
         (await Db.SortedSetScoreAsync(_prefix + "u:gone", session.Id)).Should().BeNull();
     }
 
@@ -129,7 +132,7 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
 
         (await _store.RemoveExpiredAsync(_t0 + Idle, 10)).Should().BeEmpty();
 
-        (await Db.SortedSetScoreAsync(_prefix + "expiry", session.Id)).Should().BeNull();
+        (await Db.SortedSetScoreAsync(RedisLayout.ExpiryKey(_prefix, session.Id), session.Id)).Should().BeNull();
     }
 
     [Fact]
@@ -453,7 +456,67 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         (await _store.UpdateAsync(broken, new SessionChanges().SetMetadata("k", "v"), _t0, 10)).Status.Should().Be(SessionUpdateStatus.NotFound);
     }
 
-    private RedisKey SessionKey(string id) => Encoding.UTF8.GetBytes(_prefix + "s:" + id);
+    [Fact]
+    public async Task UpdateAsync_AfterAnotherNodeChangedTheSnapshotThisStoreRead_ReturnsTheStoredSessionNotAMergeOfTheStaleOne()
+    {
+        await using var other = new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { ConnectionMultiplexer = redis.Multiplexer, KeyPrefix = _prefix, ExpiryGracePeriod = Grace }));
+        var session = NewSession() with { Metadata = new Dictionary<string, string> { ["a"] = "1" } };
+        await _store.CreateAsync(session, _t0);
+        (await _store.GetAsync(session.Id, _t0)).Should().NotBeNull(); // this store now knows version 1
+        (await other.UpdateAsync(session.Id, new SessionChanges().SetMetadata("b", "2"), _t0 + TimeSpan.FromSeconds(1), 1024)).IsUpdated.Should().BeTrue();
+        (await other.TouchAsync(session.Id, _t0 + TimeSpan.FromSeconds(2))).Should().BeTrue();
+
+        var result = await _store.UpdateAsync(session.Id, new SessionChanges().SetMetadata("c", "3"), _t0 + TimeSpan.FromSeconds(1), 1024);
+
+        result.Session!.Metadata.Should().BeEquivalentTo(new Dictionary<string, string> { ["a"] = "1", ["b"] = "2", ["c"] = "3" });
+        result.Session.Version.Should().Be(3);
+        result.Session.Should().BeEquivalentTo(await _store.GetAsync(session.Id, _t0 + TimeSpan.FromSeconds(2)), o => o.Excluding(static s => s!.State));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_AfterTheIdWasDeletedAndCreatedAgainAtTheSameVersion_IsNotTakenForTheSnapshotReadBefore()
+    {
+        await using var other = new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { ConnectionMultiplexer = redis.Multiplexer, KeyPrefix = _prefix, ExpiryGracePeriod = Grace }));
+        var first = NewSession() with { Metadata = new Dictionary<string, string> { ["who"] = "first" } };
+        await _store.CreateAsync(first, _t0);
+        (await _store.GetAsync(first.Id, _t0)).Should().NotBeNull();
+        (await other.DeleteAsync(first.Id, _t0)).Should().NotBeNull();
+        (await other.CreateAsync(first with { Metadata = new Dictionary<string, string> { ["who"] = "second" } }, _t0)).Should().BeTrue();
+
+        var result = await _store.UpdateAsync(first.Id, new SessionChanges().SetMetadata("k", "v"), _t0, 1024);
+
+        result.Session!.Metadata["who"].Should().Be("second", "the nonce tells the second incarnation from the first, though both are at version 1");
+        result.Session.Version.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_StateSizeKeptIncrementally_MatchesTheModelAcrossSetsReplacementsAndRemovals()
+    {
+        var session = NewSession() with { State = new Dictionary<string, JsonElement> { ["a"] = JsonSerializer.SerializeToElement(new string('a', 100)) } };
+        await _store.CreateAsync(session, _t0);
+        var steps = new[]
+        {
+            new SessionChanges().SetState("b", JsonSerializer.SerializeToElement(new string('b', 50))),
+            new SessionChanges().SetState("a", JsonSerializer.SerializeToElement(7)),
+            new SessionChanges().RemoveState("b").RemoveState("never-there"),
+            new SessionChanges().SetState("ü", JsonSerializer.SerializeToElement("ö")),
+        };
+
+        foreach (var step in steps)
+        {
+            var result = await _store.UpdateAsync(session.Id, step, _t0, 1024);
+            var stored = await Db.HashGetAsync(SessionKey(session.Id), "sz");
+            ((long)stored).Should().Be(result.Session!.GetStateSize(), "sz is the model's measure after every step");
+        }
+
+        // The limit is checked against the kept size: one byte over fails and writes nothing.
+        var size = (await _store.GetAsync(session.Id, _t0))!.GetStateSize();
+        var over = async () => await _store.UpdateAsync(session.Id, new SessionChanges().SetState("z", JsonSerializer.SerializeToElement(new string('z', (int)(201 - size) - 1 - 2))), _t0, 200);
+        (await over.Should().ThrowAsync<SessionStateTooLargeException>()).Which.Size.Should().Be(201);
+        (await _store.GetAsync(session.Id, _t0))!.State.Should().NotContainKey("z");
+    }
+
+    private RedisKey SessionKey(string id) => RedisLayout.SessionKey(_prefix, id);
 
     private static string Ms(DateTimeOffset value) => value.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
 

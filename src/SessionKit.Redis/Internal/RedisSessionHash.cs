@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using StackExchange.Redis;
@@ -8,7 +9,9 @@ namespace SessionKit.Redis.Internal;
 /// <summary>
 /// The layout of one session hash. Fixed fields: <c>v</c> (format version), <c>uid</c>, <c>kind</c>, <c>ca</c>,
 /// <c>la</c> (created / last accessed, Unix ms), <c>idle</c> (ms), <c>abs</c> (absolute expiry, Unix ms, absent when
-/// none) and <c>ver</c>; then one field per entry: <c>m:{key}</c> metadata, <c>s:{key}</c> state (raw JSON text),
+/// none), <c>ver</c>, <c>n</c> (a random nonce naming this incarnation of the id, so a snapshot of an earlier session
+/// with the same id and version is never taken for this one) and <c>sz</c> (the state size the update script checks
+/// against the limit, kept incrementally); then one field per entry: <c>m:{key}</c> metadata, <c>s:{key}</c> state (raw JSON text),
 /// <c>b:{key}</c> binding data. A per-key merge is therefore one <c>HSET</c>/<c>HDEL</c>.
 /// </summary>
 internal static class RedisSessionHash
@@ -46,6 +49,10 @@ internal static class RedisSessionHash
         target.Add(ToMs(session.IdleTimeout));
         target.Add("ver");
         target.Add(session.Version);
+        target.Add("n");
+        target.Add(RandomNumberGenerator.GetHexString(16, lowercase: true));
+        target.Add("sz");
+        target.Add(session.GetStateSize());
         if (session.AbsoluteExpiresAt is { } abs)
         {
             target.Add("abs");

@@ -40,6 +40,10 @@ internal sealed class RedisSessionStoreOptionsValidator : IValidateOptions<Redis
         {
             failures.Add("RedisSessionStoreOptions.KeyPrefix must not be empty.");
         }
+        else if (options.KeyPrefix.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            failures.Add("RedisSessionStoreOptions.KeyPrefix must not contain '{' or '}': the store gives every key its own Redis Cluster hash tag.");
+        }
 
         if (options.OperationTimeout <= TimeSpan.Zero || options.OperationTimeout > MaxOperationTimeout)
         {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using StackExchange.Redis;
 
 namespace SessionKit.Redis.Internal;
@@ -14,7 +16,7 @@ namespace SessionKit.Redis.Internal;
 internal sealed class SnapshotMemo
 {
     public const int Sets = 1024;
-    public const int MaxEntryBytes = 2 * 1024;
+    public const int MaxEntryBytes = 4 * 1024;
 
     private readonly Entry?[] _slots = new Entry?[Sets * 2];
     private long _sequence;
@@ -26,12 +28,30 @@ internal sealed class SnapshotMemo
         return entry is not null && SameBytes(entry.Hash, hash) ? entry.Session : null;
     }
 
+    /// <summary>
+    /// Gets the snapshot last decoded for an id and the token of the hash it came from (<c>n:ver</c>, the incarnation
+    /// nonce and version), for the update script to confirm the hash is still that one; <see langword="null"/> when
+    /// none is remembered or the hash had no nonce.
+    /// </summary>
+    public (string Token, Session Session)? Known(string id)
+    {
+        var first = SlotOf(id);
+        var entry = Match(Volatile.Read(ref _slots[first]), id) ?? Match(Volatile.Read(ref _slots[first + 1]), id);
+        return entry?.Token is { } token ? (token, entry.Session) : null;
+    }
+
     public void Remember(string id, HashEntry[] hash, Session session)
     {
         long size = 0;
+        byte[]? nonce = null;
         foreach (var item in hash)
         {
-            size += (((byte[]?)item.Name)?.Length ?? 0) + (((byte[]?)item.Value)?.Length ?? 0);
+            var name = (byte[]?)item.Name;
+            size += (name?.Length ?? 0) + (((byte[]?)item.Value)?.Length ?? 0);
+            if (name is [(byte)'n'])
+            {
+                nonce = item.Value;
+            }
         }
 
         if (size > MaxEntryBytes)
@@ -43,7 +63,8 @@ internal sealed class SnapshotMemo
         var a = Volatile.Read(ref _slots[first]);
         var b = Volatile.Read(ref _slots[first + 1]);
         var slot = Match(b, id) is not null || (Match(a, id) is null && a is not null && (b is null || b.Sequence < a.Sequence)) ? first + 1 : first;
-        Volatile.Write(ref _slots[slot], new Entry(id, hash, session, Interlocked.Increment(ref _sequence)));
+        var token = nonce is null ? null : string.Concat(Encoding.UTF8.GetString(nonce), ":", session.Version.ToString(CultureInfo.InvariantCulture));
+        Volatile.Write(ref _slots[slot], new Entry(id, hash, session, token, Interlocked.Increment(ref _sequence)));
     }
 
     public void Forget(string id)
@@ -82,5 +103,5 @@ internal sealed class SnapshotMemo
         return true;
     }
 
-    private sealed record Entry(string Id, HashEntry[] Hash, Session Session, long Sequence);
+    private sealed record Entry(string Id, HashEntry[] Hash, Session Session, string? Token, long Sequence);
 }
