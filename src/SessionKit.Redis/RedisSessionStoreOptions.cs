@@ -73,6 +73,14 @@ public sealed class RedisSessionStoreOptions
     /// Gets or sets how long one store operation may take, connecting included. When Redis does not answer in time
     /// the operation fails with <see cref="SessionStoreException"/>, whatever the client library's own timeouts are.
     /// </summary>
+    /// <remarks>
+    /// A timeout means "outcome unknown": the command may still run when Redis answers again, or the client may drop
+    /// it. Every write is one script, so it is applied whole or not at all. After a timed-out update, the session's
+    /// version is unchanged (nothing was written) or one higher with the whole change applied; a timed-out touch may
+    /// have slid the session; a timed-out delete may have removed it; a timed-out create may have created it (a retry
+    /// with the same session then returns <see langword="false"/>: read the id to tell). Retry idempotent operations,
+    /// and use <see cref="SessionChanges.ExpectedVersion"/> to retry an update exactly once.
+    /// </remarks>
     /// <value>Default 5 seconds. Positive, at most 5 minutes.</value>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public TimeSpan OperationTimeout
