@@ -240,6 +240,16 @@ public sealed class SessionChanges
         };
     }
 
+    /// <summary>Copies this change set with another expected version (the copy shares the change dictionaries; neither is changed afterwards).</summary>
+    /// <param name="version">The version the copy expects.</param>
+    /// <returns>The copy.</returns>
+    internal SessionChanges WithExpectedVersion(long version)
+    {
+        var copy = (SessionChanges)MemberwiseClone();
+        copy.ExpectedVersion = version;
+        return copy;
+    }
+
     private SessionChanges SetSerialized(string key, string paramName, Func<JsonElement> serialize)
     {
         JsonElement element;

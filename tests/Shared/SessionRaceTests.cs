@@ -56,6 +56,68 @@ public abstract partial class SessionRaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetThenUpdateOnTwoNodes_ReadModifyWriteWithTheReadVersion_LosesNoIncrementAndMergesEveryKey()
+    {
+        // Each request reads the counter and writes counter + 1 expecting the version it read (retrying on conflict),
+        // and sets a key of its own: the update may skip its read-first on the snapshot the get left, but must never
+        // land on a version other than the one read.
+        var a = Node();
+        var b = Node();
+        var session = await a.CreateAsync(new SessionCreateOptions().WithState("counter", 0));
+        const int PerNode = 40;
+
+        async Task<int> RunAsync(SessionManager node, string name)
+        {
+            var conflicts = 0;
+            for (var i = 0; i < PerNode; i++)
+            {
+                while (true)
+                {
+                    var read = await node.GetAsync(session.Id);
+                    var counter = read.Session!.GetState<int>("counter");
+                    var changes = new SessionChanges { ExpectedVersion = read.Session.Version }.SetState("counter", counter + 1).SetMetadata(name + i, "x");
+                    var result = await node.UpdateAsync(session.Id, changes);
+                    if (result.Status == SessionUpdateStatus.Updated)
+                    {
+                        break;
+                    }
+
+                    result.Status.Should().Be(SessionUpdateStatus.Conflict);
+                    conflicts++;
+                }
+            }
+
+            return conflicts;
+        }
+
+        var (conflictsA, conflictsB) = await RaceAsync(() => RunAsync(a, "a"), () => RunAsync(b, "b"));
+
+        var final = (await a.GetAsync(session.Id)).Session!;
+        final.GetState<int>("counter").Should().Be(2 * PerNode, $"no increment is lost ({conflictsA + conflictsB} conflicts retried)");
+        final.Metadata.Should().HaveCount(2 * PerNode, "every request's own key landed");
+        final.Version.Should().Be(1 + (2 * PerNode));
+    }
+
+    [Fact]
+    public async Task UpdateAfterAGet_WhenAnotherNodeWroteBetween_AppliesOnTopOfThatWrite()
+    {
+        var a = Node();
+        var b = Node();
+        var session = await a.CreateAsync();
+        (await a.GetAsync(session.Id)).IsFound.Should().BeTrue(); // a now holds version 1 as just read
+        (await b.UpdateAsync(session.Id, new SessionChanges().SetMetadata("from-b", "1"))).Status.Should().Be(SessionUpdateStatus.Updated);
+
+        var result = await a.UpdateAsync(session.Id, new SessionChanges().SetMetadata("from-a", "1"));
+        var stale = await a.UpdateAsync(session.Id, new SessionChanges { ExpectedVersion = 1 }.SetMetadata("late", "1"));
+
+        result.Status.Should().Be(SessionUpdateStatus.Updated);
+        result.Session!.Version.Should().Be(3);
+        result.Session.Metadata.Should().ContainKeys("from-a", "from-b");
+        stale.Status.Should().Be(SessionUpdateStatus.Conflict, "a caller's own expected version is still checked against the store");
+        stale.CurrentVersion.Should().Be(3);
+    }
+
+    [Fact]
     public async Task DeleteRacingRotate_NoIdOfTheSessionIsLiveAfterBoth()
     {
         var a = Node();

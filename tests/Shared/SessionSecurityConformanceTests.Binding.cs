@@ -120,6 +120,24 @@ public abstract partial class SessionSecurityConformanceTests
         stored.Version.Should().Be(1);
     }
 
+    [Fact]
+    public async Task Credential_WrongCallerRightAfterTheOwnersGet_CannotUpdate()
+    {
+        // The owner's get leaves a fresh snapshot on this node; an update must still run the guards for its own caller.
+        var manager = Manager(guards: Credential());
+        var session = await manager.CreateAsync(new SessionCreateOptions { Access = Alice });
+        (await manager.GetAsync(session.Id, Alice)).Status.Should().Be(SessionLookupStatus.Found);
+
+        var update = await manager.UpdateAsync(session.Id, new SessionChanges().SetMetadata("owned", "yes"), Mallory);
+        var owners = await manager.UpdateAsync(session.Id, new SessionChanges().SetMetadata("mine", "yes"), Alice);
+
+        update.Status.Should().Be(SessionUpdateStatus.Rejected);
+        owners.Status.Should().Be(SessionUpdateStatus.Updated);
+        var stored = await Store.GetAsync(session.Id, Time.GetUtcNow());
+        stored!.Metadata.Should().NotContainKey("owned").And.ContainKey("mine");
+        stored.Version.Should().Be(2);
+    }
+
     // ---- identity binding ---------------------------------------------------------------------------------------
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed partial class SessionManager
     private async ValueTask<Session?> DeleteCoreAsync(string id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var removed = await _store.DeleteAsync(id, now, cancellationToken).ConfigureAwait(false);
+        _recentReads?.Forget(id);
         await _caching.DeletedAsync(id, removed is not null).ConfigureAwait(false);
         return removed;
     }

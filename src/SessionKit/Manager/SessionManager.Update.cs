@@ -18,6 +18,20 @@ public sealed partial class SessionManager
 
         using var activity = StartActivity("SessionKit.Update");
         var now = Now();
+        context ??= SessionAccessContext.Default;
+
+        // The snapshot this node read for the id moments ago (the request's get) stands in for the read-first when the
+        // guards accept it outright. The write is then a compare-and-set on that snapshot's version, so it lands only
+        // on exactly the data the guards saw; any change since (an update, a rotation, a rebind elsewhere) falls back.
+        if (_recentReads?.Find(id) is { } recent && CanWriteUnread(recent, changes, context, now))
+        {
+            var fast = await UpdateCoreAsync(id, changes.WithExpectedVersion(recent.Version), now, cancellationToken).ConfigureAwait(false);
+            if (fast.Status == SessionUpdateStatus.Updated)
+            {
+                _recentReads.Remember(fast.Session!);
+                return fast;
+            }
+        }
 
         // Read first: the guards need the binding, and an id rotated moments ago forwards to the session's live id.
         var current = await _caching.LoadAsync(id, now, cancellationToken).ConfigureAwait(false);
@@ -26,7 +40,7 @@ public sealed partial class SessionManager
             return SessionUpdateResult.NotFound;
         }
 
-        var verified = await VerifyAsync(current, context ?? SessionAccessContext.Default, now, cancellationToken).ConfigureAwait(false);
+        var verified = await VerifyAsync(current, context, now, cancellationToken).ConfigureAwait(false);
         switch (verified.Status)
         {
             case SessionLookupStatus.NotFound:
@@ -47,6 +61,30 @@ public sealed partial class SessionManager
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Whether an update may go straight to the store on a snapshot read earlier: it is live, not a forwarder, at the
+    /// version the caller expects (if any), and every guard allows it without a flag or a rebind (anything else takes
+    /// the read-first path, which logs, rebinds and rejects as a read does).
+    /// </summary>
+    private bool CanWriteUnread(Session recent, SessionChanges changes, SessionAccessContext context, DateTimeOffset now)
+    {
+        if (recent.IsForwarder || !recent.IsLiveAt(now) || (changes.ExpectedVersion is { } expected && expected != recent.Version))
+        {
+            return false;
+        }
+
+        foreach (var guard in _guards)
+        {
+            var verdict = guard.Check(recent, context);
+            if (verdict.Decision != SessionGuardDecision.Allow || verdict.Rebind is not null)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -32,6 +32,8 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     private readonly ISessionGuard[] _guards;
     private readonly ISessionLifecycleHandler[] _lifecycleHandlers;
     private readonly SessionCaching _caching;
+    private readonly TouchCoalescer _touches = new();
+    private readonly RecentSnapshots? _recentReads;
     private readonly EncryptingSessionStore? _encryption;
 
     /// <summary>Initializes a new instance of the <see cref="SessionManager"/> class.</summary>
@@ -71,6 +73,9 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         _guards = guards?.ToArray() ?? [];
         _lifecycleHandlers = lifecycleHandlers?.ToArray() ?? [];
         _caching = new SessionCaching(_store, _options.Cache, backplane, _time, _logger, _metrics);
+
+        // With the L1 on, the read-first of an update is a cache hit already; without it, it would be a second remote read.
+        _recentReads = _caching.Cache is null ? new RecentSnapshots() : null;
         if (_options.EnableBackgroundCleanup)
         {
             StartBackgroundCleanup();
@@ -190,9 +195,19 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
     private async ValueTask<SessionLookupResult> GetSlowAsync(ValueTask<Session?> load, SessionAccessContext context, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var session = await load.ConfigureAwait(false);
-        return session is null
-            ? SessionLookupResult.NotFound
-            : await AccessAsync(session, context, now, cancellationToken).ConfigureAwait(false);
+        if (session is null)
+        {
+            return SessionLookupResult.NotFound;
+        }
+
+        var result = await AccessAsync(session, context, now, cancellationToken).ConfigureAwait(false);
+        if (result.Status == SessionLookupStatus.Found && _recentReads is { } recent)
+        {
+            // A remote read: an update later in the same request may run its guards on this snapshot (see UpdateAsync).
+            recent.Remember(result.Session!);
+        }
+
+        return result;
     }
 
     /// <summary>Follows a rotation forward, runs the guards, and slides when due.</summary>
@@ -205,14 +220,27 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         }
 
         session = verified.Session!;
-        if (!context.Slide || !NeedsTouch(session, now))
+        if (!context.Slide || !NeedsTouch(session, now, out var window) || !_touches.TryClaim(session.Id, now, window))
         {
+            // Not due, or due but already slid by a concurrent read on this node less than a window ago.
             return verified;
         }
 
-        if (!await _caching.TouchAsync(session, now, cancellationToken).ConfigureAwait(false))
+        bool touched;
+        try
+        {
+            touched = await _caching.TouchAsync(session, now, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _touches.Release(session.Id);
+            throw;
+        }
+
+        if (!touched)
         {
             // Deleted or expired between the read and the slide.
+            _touches.Release(session.Id);
             return SessionLookupResult.NotFound;
         }
 
@@ -319,17 +347,20 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
             changes.Where(static p => p.Value is not null).ToDictionary(static p => p.Key, static p => p.Value!, StringComparer.Ordinal);
     }
 
-    private bool NeedsTouch(Session session, DateTimeOffset now)
+    private bool NeedsTouch(Session session, DateTimeOffset now) => NeedsTouch(session, now, out _);
+
+    private bool NeedsTouch(Session session, DateTimeOffset now, out TimeSpan threshold)
     {
+        threshold = _options.TouchThreshold is { } configured
+            ? TimeSpan.FromTicks(Math.Min(configured.Ticks, session.IdleTimeout.Ticks / 2))
+            : session.IdleTimeout / 10;
+
         // Once the sliding expiry already reaches the absolute cap, a slide cannot extend the session: skip the write.
         if (session.AbsoluteExpiresAt is { } cap && session.LastAccessedAt + session.IdleTimeout >= cap)
         {
             return false;
         }
 
-        var threshold = _options.TouchThreshold is { } configured
-            ? TimeSpan.FromTicks(Math.Min(configured.Ticks, session.IdleTimeout.Ticks / 2))
-            : session.IdleTimeout / 10;
         return now - session.LastAccessedAt >= threshold;
     }
 
