@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using StackExchange.Redis;
 
 namespace SessionKit.Caching.Benchmarks;
@@ -38,7 +39,7 @@ internal static class StrictRevocation
         var configuration = redis.EndPoint + ",abortConnect=false";
         using var listener = NodeMeters.Listen();
         await using var admin = await ConnectionMultiplexer.ConnectAsync(configuration + ",allowAdmin=true");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Redis on {redis.EndPoint}; StackExchange.Redis {typeof(IDatabase).Assembly.GetName().Version}; {Environment.ProcessorCount} CPUs; .NET {Environment.Version}; load average {LoadAverage()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Redis on {redis.EndPoint}; StackExchange.Redis {ClientVersion()}; {Environment.ProcessorCount} CPUs; .NET {Environment.Version}; load average {LoadAverage()}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rounds:N0} rounds per node count after {WarmupRounds} warm-up rounds; strict, eventual and uncached interleaved round by round."));
         Console.WriteLine();
 
@@ -186,6 +187,10 @@ internal static class StrictRevocation
 
     /// <summary>Nearest-rank percentile of a sorted sample.</summary>
     private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    // The assembly version is 2.0.0.0 for every 2.x; the informational version names the package.
+    private static string ClientVersion() =>
+        typeof(IDatabase).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
