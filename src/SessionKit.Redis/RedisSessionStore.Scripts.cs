@@ -100,8 +100,9 @@ public sealed partial class RedisSessionStore
         /// <c>HMGET</c>) and the old length of each changed state value (<c>HSTRLEN</c>): the state size is kept in
         /// <c>sz</c>, so the check costs nothing per unchanged value. KEYS: the session hash. ARGV: now, grace,
         /// expected version or '', max state bytes, user op ('' / 's' / 'c'), user, kind op, kind, state changed
-        /// ('1'/'0'), n, absolute-expiry cap (Unix ms) or '', the caller's known snapshot ("n:ver") or '', n
-        /// field/value pairs, m, m fields to remove. Returns {2, old uid, expiry, version, la, abs} when the hash was the
+        /// ('1'/'0'), n, absolute-expiry cap (Unix ms) or '', the caller's known snapshot ("n:ver") or '', the state
+        /// size after the change as the caller computed it from that snapshot or '' (used only when the snapshot is
+        /// confirmed, saving the HSTRLEN reads), n field/value pairs, m, m fields to remove. Returns {2, old uid, expiry, version, la, abs} when the hash was the
         /// caller's known snapshot (the caller applies the changes itself), else {1, old uid, expiry, field, value, ...}
         /// (the new hash); {0} not found, {-1, version, uid, expiry} conflict, {-2, size, uid, expiry} state too large,
         /// {-3, version, uid, expiry, field, value, ...} a rotation forwarder (never changed; the hash as it is).
@@ -123,8 +124,11 @@ public sealed partial class RedisSessionStore
             if ARGV[3] ~= '' and tonumber(ARGV[3]) ~= ver then return {-1, ver, old_uid, e} end
             local known = ARGV[12] ~= '' and h[7] and ARGV[12] == h[7] .. ':' .. h[2]
             local checking = ARGV[9] == '1'
+            local exact = checking and known and ARGV[13] ~= ''
             local size = tonumber(h[8])
-            if checking and not size then
+            if exact then
+              size = tonumber(ARGV[13])
+            elseif checking and not size then
               size = 0
               local flat = redis.call('HGETALL', KEYS[1])
               for i = 1, #flat, 2 do
@@ -142,10 +146,10 @@ public sealed partial class RedisSessionStore
                 sets[#sets + 1] = abs
               end
             end
-            local i = 13
+            local i = 14
             for _ = 1, tonumber(ARGV[10]) do
               local f = ARGV[i]
-              if checking and string.sub(f, 1, 2) == 's:' then
+              if checking and not exact and string.sub(f, 1, 2) == 's:' then
                 local old = redis.call('HSTRLEN', KEYS[1], f)
                 if old > 0 then size = size - old else size = size + #f - 2 end
                 size = size + #ARGV[i + 1]
@@ -158,7 +162,7 @@ public sealed partial class RedisSessionStore
             i = i + 1
             for _ = 1, m do
               local f = ARGV[i]
-              if checking and string.sub(f, 1, 2) == 's:' then
+              if checking and not exact and string.sub(f, 1, 2) == 's:' then
                 local old = redis.call('HSTRLEN', KEYS[1], f)
                 if old > 0 then size = size - old - (#f - 2) end
               end

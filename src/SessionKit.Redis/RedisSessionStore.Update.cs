@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -40,18 +41,26 @@ public sealed partial class RedisSessionStore
         }
 
         var nowMs = RedisSessionHash.ToMs(now);
-        var known = _memo.Known(id);
-        var args = BuildUpdateArgs(changes, nowMs, _graceMs, maxStateBytes, known?.Token);
+        // The snapshot this store last read or wrote for the id: if the hash is still exactly it, the script skips the
+        // size reads and replies with a few numbers, and the new snapshot is this one with the changes applied.
+        Known? known = null;
+        if (_memo.Known(id) is { } memo && (changes.ExpectedVersion is not { } expected || expected == memo.Session.Version))
+        {
+            var applied = changes.ApplyTo(memo.Session, memo.Session.LastAccessedAt);
+            known = new Known(memo.Token, applied, changes.StateChanges.Count > 0 ? applied.GetStateSize() : null);
+        }
+
+        var args = BuildUpdateArgs(changes, nowMs, _graceMs, maxStateBytes, known);
         return await RunAsync(
             OpUpdate,
             id,
-            (Id: id, Key: key, Changes: changes, NewUserKey: newUserKey, NowMs: nowMs, Args: args, MaxStateBytes: maxStateBytes, Known: known?.Session),
+            (Id: id, Key: key, Changes: changes, NewUserKey: newUserKey, NowMs: nowMs, Args: args, MaxStateBytes: maxStateBytes, Known: known),
             static (store, database, s, start, cancellationToken) =>
                 store.UpdateCoreAsync(database, s.Id, s.Key, s.Changes, s.NewUserKey, s.NowMs, s.Args, s.MaxStateBytes, s.Known, start, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<SessionUpdateResult> UpdateCoreAsync(IDatabase database, string id, RedisKey key, SessionChanges changes, RedisKey newUserKey, long nowMs, RedisValue[] args, long maxStateBytes, Session? known, long start, CancellationToken cancellationToken)
+    private async Task<SessionUpdateResult> UpdateCoreAsync(IDatabase database, string id, RedisKey key, SessionChanges changes, RedisKey newUserKey, long nowMs, RedisValue[] args, long maxStateBytes, Known? known, long start, CancellationToken cancellationToken)
     {
         var newUser = changes.ChangesUserId ? changes.UserId : null;
         if (newUser is not null)
@@ -64,10 +73,22 @@ public sealed partial class RedisSessionStore
         var code = (long)result[0];
         if (code is 1 or 2)
         {
-            var session = code == 2 && known is not null
-                ? FromKnown(known, changes, result)
-                : RedisSessionHash.Decode(id, result, 3, out var error)
+            Session session;
+            if (code == 2 && known is not null)
+            {
+                session = FromKnown(known.Applied, result);
+                _memo.RememberWritten(id, session, string.Concat(known.Token.AsSpan(0, known.Token.IndexOf(':', StringComparison.Ordinal) + 1), session.Version.ToString(CultureInfo.InvariantCulture)));
+            }
+            else
+            {
+                session = RedisSessionHash.Decode(id, result, 3, out var error)
                     ?? throw new SessionStoreException(Name, OpUpdate, $"The updated session could not be read back: {error}.");
+                if (NonceOf(result, 3) is { } nonce)
+                {
+                    _memo.RememberWritten(id, session, nonce + ":" + session.Version.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+
             var oldUser = (string?)result[1];
             if (changes.ChangesUserId && !string.Equals(oldUser, newUser, StringComparison.Ordinal))
             {
@@ -119,11 +140,11 @@ public sealed partial class RedisSessionStore
     /// incarnation and version) and the change set, taking what only Redis knows from the reply: the new version, the
     /// last access (a touch elsewhere may have moved it) and the absolute expiry.
     /// </summary>
-    private static Session FromKnown(Session known, SessionChanges changes, RedisResult[] reply)
+    private static Session FromKnown(Session applied, RedisResult[] reply)
     {
         var lastAccessMs = (long)reply[4];
         var absoluteMs = reply[5].IsNull ? (long?)null : (long)reply[5];
-        return changes.ApplyTo(known, known.LastAccessedAt) with
+        return applied with
         {
             Version = (long)reply[3],
             LastAccessedAt = DateTimeOffset.FromUnixTimeMilliseconds(lastAccessMs),
@@ -131,13 +152,27 @@ public sealed partial class RedisSessionStore
         };
     }
 
-    private static RedisValue[] BuildUpdateArgs(SessionChanges changes, long nowMs, long graceMs, long maxStateBytes, string? knownToken)
+    /// <summary>Finds the incarnation nonce (<c>n</c>) in a flat field/value reply.</summary>
+    private static string? NonceOf(RedisResult[] flat, int offset)
+    {
+        for (var i = offset; i + 1 < flat.Length; i += 2)
+        {
+            if ((string?)flat[i] == "n")
+            {
+                return (string?)flat[i + 1];
+            }
+        }
+
+        return null;
+    }
+
+    private static RedisValue[] BuildUpdateArgs(SessionChanges changes, long nowMs, long graceMs, long maxStateBytes, Known? known)
     {
         var sets = changes.MetadataChanges.Count(static c => c.Value is not null)
             + changes.StateChanges.Count(static c => c.Value is not null)
             + changes.BindingChanges.Count(static c => c.Value is not null);
         var removals = changes.MetadataChanges.Count + changes.StateChanges.Count + changes.BindingChanges.Count - sets;
-        var args = new RedisValue[13 + (2 * sets) + removals];
+        var args = new RedisValue[14 + (2 * sets) + removals];
         args[0] = nowMs;
         args[1] = graceMs;
         args[2] = changes.ExpectedVersion is { } expected ? expected : RedisValue.EmptyString;
@@ -147,8 +182,9 @@ public sealed partial class RedisSessionStore
         args[8] = changes.StateChanges.Count > 0 ? "1" : "0";
         args[9] = sets;
         args[10] = changes.AbsoluteExpiryCap is { } cap ? RedisSessionHash.ToMs(cap) : RedisValue.EmptyString;
-        args[11] = knownToken ?? RedisValue.EmptyString;
-        var i = 12;
+        args[11] = known?.Token ?? RedisValue.EmptyString;
+        args[12] = known?.StateSize is { } size ? size : RedisValue.EmptyString;
+        var i = 13;
         foreach (var (key, value) in changes.MetadataChanges)
         {
             if (value is not null)
@@ -208,4 +244,7 @@ public sealed partial class RedisSessionStore
         !changed ? (RedisValue.EmptyString, RedisValue.EmptyString)
         : value is null ? ("c", RedisValue.EmptyString)
         : ("s", value);
+
+    /// <summary>A snapshot the update may confirm: its token, the snapshot with the changes applied, and that result's state size when the state changes.</summary>
+    private sealed record Known(string Token, Session Applied, long? StateSize);
 }

@@ -236,7 +236,7 @@ public sealed class RedisCommandCountTests(PrivateRedisTestServer redis) : IClas
     }
 
     [Fact]
-    public async Task UpdateAsync_OfTheSnapshotJustRead_ReadsOnlyTheFixedFieldsAndTheChangedValuesLength()
+    public async Task UpdateAsync_OfTheSnapshotJustRead_ReadsOnlyTheFixedFields()
     {
         var store = redis.CreateStore();
         var session = NewSession(userId: "reader") with { State = new Dictionary<string, JsonElement> { ["big"] = JsonSerializer.SerializeToElement(new string('x', 1000)), ["n"] = JsonSerializer.SerializeToElement(0) } };
@@ -250,11 +250,29 @@ public sealed class RedisCommandCountTests(PrivateRedisTestServer redis) : IClas
 
         result.IsUpdated.Should().BeTrue();
         commands.Where(static c => !c.FromScript).Should().ContainSingle().Which.Name.Should().Be("EVALSHA");
-        commands.Where(static c => c.FromScript).Select(static c => c.Name).Should().Equal(["HMGET", "HSTRLEN", "HSET", "PEXPIRE"], "no read of the whole hash, before or after");
+        commands.Where(static c => c.FromScript).Select(static c => c.Name).Should().Equal(["HMGET", "HSET", "PEXPIRE"], "no read of the whole hash, before or after, and the size comes from the confirmed snapshot");
         var stored = await store.GetAsync(session.Id, T0 + TimeSpan.FromSeconds(1));
         result.Session!.Should().BeEquivalentTo(stored, o => o.Excluding(static s => s!.State), "the snapshot built from the one read and the changes is the stored one");
         result.Session!.State.ToDictionary(static e => e.Key, static e => e.Value.GetRawText()).Should().BeEquivalentTo(stored!.State.ToDictionary(static e => e.Key, static e => e.Value.GetRawText()));
         result.Session!.Version.Should().Be(read!.Version + 1);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_WithoutAKnownSnapshot_ReadsTheChangedValuesLengthNotTheWholeHash()
+    {
+        var prefix = RedisTestServer.NewPrefix();
+        var writer = redis.CreateStore(o => o.KeyPrefix = prefix);
+        var session = NewSession() with { State = new Dictionary<string, JsonElement> { ["big"] = JsonSerializer.SerializeToElement(new string('x', 1000)) } };
+        await writer.CreateAsync(session, T0);
+        await writer.UpdateAsync(session.Id, new SessionChanges().SetMetadata("warm", "up"), T0, 1024 * 1024);
+        var stranger = redis.CreateStore(o => o.KeyPrefix = prefix); // has read nothing
+
+        var log = await RedisCommandLog.StartAsync(redis.Server);
+        var result = await stranger.UpdateAsync(session.Id, new SessionChanges().SetState("n", JsonSerializer.SerializeToElement(1)), T0 + TimeSpan.FromSeconds(1), 1024 * 1024);
+        var commands = await log.StopAsync(redis.Multiplexer);
+
+        result.IsUpdated.Should().BeTrue();
+        commands.Where(static c => c.FromScript).Select(static c => c.Name).Should().Equal(["HMGET", "HSTRLEN", "HSET", "PEXPIRE", "HGETALL"], "the size is kept incrementally; only the unknown caller gets the new hash back");
     }
 
     /// <summary>Makes sure the touch script is cached (another test flushes the script cache), so counts show steady state.</summary>

@@ -502,11 +502,15 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
             new SessionChanges().SetState("ü", JsonSerializer.SerializeToElement("ö")),
         };
 
-        foreach (var step in steps)
+        foreach (var (step, i) in steps.Select(static (s, i) => (s, i)))
         {
-            var result = await _store.UpdateAsync(session.Id, step, _t0, 1024);
+            // Alternate a store that knows the snapshot (the size is computed from it) and one that does not (kept by
+            // the script from the old values' lengths).
+            await using var stranger = new RedisSessionStore(Options.Create(new RedisSessionStoreOptions { ConnectionMultiplexer = redis.Multiplexer, KeyPrefix = _prefix, ExpiryGracePeriod = Grace }));
+            var result = await (i % 2 == 0 ? stranger : _store).UpdateAsync(session.Id, step, _t0, 1024);
             var stored = await Db.HashGetAsync(SessionKey(session.Id), "sz");
             ((long)stored).Should().Be(result.Session!.GetStateSize(), "sz is the model's measure after every step");
+            (await _store.GetAsync(session.Id, _t0))!.GetStateSize().Should().Be((long)stored);
         }
 
         // The limit is checked against the kept size: one byte over fails and writes nothing.

@@ -67,6 +67,19 @@ internal sealed class SnapshotMemo
         Volatile.Write(ref _slots[slot], new Entry(id, hash, session, token, Interlocked.Increment(ref _sequence)));
     }
 
+    /// <summary>
+    /// Remembers the snapshot an update of this store wrote, with its token, so the next update of the id can send that
+    /// token; it never matches a read (it has no hash bytes), so the next get decodes afresh.
+    /// </summary>
+    public void RememberWritten(string id, Session session, string token)
+    {
+        var first = SlotOf(id);
+        var a = Volatile.Read(ref _slots[first]);
+        var b = Volatile.Read(ref _slots[first + 1]);
+        var slot = Match(b, id) is not null || (Match(a, id) is null && a is not null && (b is null || b.Sequence < a.Sequence)) ? first + 1 : first;
+        Volatile.Write(ref _slots[slot], new Entry(id, [], session, token, Interlocked.Increment(ref _sequence)));
+    }
+
     public void Forget(string id)
     {
         var first = SlotOf(id);
