@@ -7,7 +7,7 @@ namespace SessionKit.Tests;
 /// A test class fixture: a real Redis server (see <see cref="RedisServerFixture"/>) and one shared multiplexer, from
 /// which each test builds stores isolated by a unique key prefix.
 /// </summary>
-public class RedisTestServer : IAsyncLifetime
+public class RedisTestServer : IAsyncLifetime, IRedisTestTarget
 {
     private IConnectionMultiplexer? _multiplexer;
     private RedisServerFixture? _server;
