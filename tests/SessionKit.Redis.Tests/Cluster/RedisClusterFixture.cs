@@ -121,21 +121,24 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisTestTarget
     /// <returns>The node id.</returns>
     public static async Task<string> NodeIdAsync(string endPoint) => await SendAsync(endPoint, "CLUSTER", "MYID");
 
-    /// <summary>Gets how many slots a master serves (from its own <c>CLUSTER NODES</c> line).</summary>
+    /// <summary>Gets the slots a master serves, in ascending order (from its own <c>CLUSTER NODES</c> line).</summary>
     /// <param name="endPoint">The master's <c>host:port</c>.</param>
-    /// <returns>The number of slots.</returns>
-    public static async Task<int> SlotCountAsync(string endPoint)
+    /// <returns>The slots.</returns>
+    public static async Task<List<int>> SlotsAsync(string endPoint)
     {
         var nodes = await SendAsync(endPoint, "CLUSTER", "NODES");
         var mine = nodes.Split('\n').Single(static l => l.Contains("myself", StringComparison.Ordinal));
-        var count = 0;
+        var slots = new List<int>();
         foreach (var range in mine.Split(' ').Skip(8).Where(static r => r.Length > 0 && char.IsAsciiDigit(r[0])))
         {
             var dash = range.IndexOf('-', StringComparison.Ordinal);
-            count += dash < 0 ? 1 : int.Parse(range.AsSpan(dash + 1), CultureInfo.InvariantCulture) - int.Parse(range.AsSpan(0, dash), CultureInfo.InvariantCulture) + 1;
+            var first = int.Parse(dash < 0 ? range : range[..dash], CultureInfo.InvariantCulture);
+            var last = dash < 0 ? first : int.Parse(range.AsSpan(dash + 1), CultureInfo.InvariantCulture);
+            slots.AddRange(Enumerable.Range(first, last - first + 1));
         }
 
-        return count;
+        slots.Sort();
+        return slots;
     }
 
     /// <summary>Sums an <c>INFO errorstats</c> counter (for example <c>MOVED</c> or <c>ASK</c>) over every master.</summary>
