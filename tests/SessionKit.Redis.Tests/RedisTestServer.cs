@@ -30,8 +30,13 @@ public class RedisTestServer : IAsyncLifetime, IRedisTestTarget
     /// </summary>
     /// <param name="server">The server.</param>
     /// <returns>The configuration string.</returns>
-    public static string ConfigurationFor(RedisServerFixture server) =>
-        $"{server.EndPoint},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000"
+    public static string ConfigurationFor(RedisServerFixture server) => ConfigurationFor(server.EndPoint);
+
+    /// <summary>Builds a configuration string, as <see cref="ConfigurationFor(RedisServerFixture)"/> does, for comma-separated endpoints.</summary>
+    /// <param name="endPoints">The endpoints (<c>host:port,host:port</c>).</param>
+    /// <returns>The configuration string.</returns>
+    public static string ConfigurationFor(string endPoints) =>
+        $"{endPoints},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000"
         + (string.Equals(Environment.GetEnvironmentVariable(ProtocolVariable), "resp3", StringComparison.OrdinalIgnoreCase) ? ",protocol=resp3" : string.Empty);
 
     /// <summary>Creates a store with a fresh key prefix on the shared multiplexer.</summary>

@@ -39,10 +39,8 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisTestTarget
     /// <summary>Gets the shared multiplexer (admin commands allowed).</summary>
     public IConnectionMultiplexer Multiplexer => _multiplexer ?? throw new InvalidOperationException("Not initialized.");
 
-    /// <summary>Gets a configuration string listing every endpoint, built like <see cref="RedisTestServer.ConfigurationFor"/>'s (RESP3 included when asked for).</summary>
-    public string Configuration =>
-        string.Join(',', _endPoints) + ",allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000"
-        + (string.Equals(Environment.GetEnvironmentVariable(RedisTestServer.ProtocolVariable), "resp3", StringComparison.OrdinalIgnoreCase) ? ",protocol=resp3" : string.Empty);
+    /// <summary>Gets a configuration string listing every endpoint (see <see cref="RedisTestServer.ConfigurationFor(string)"/>).</summary>
+    public string Configuration => RedisTestServer.ConfigurationFor(string.Join(',', _endPoints));
 
     /// <inheritdoc />
     public async Task InitializeAsync()
@@ -289,7 +287,19 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IRedisTestTarget
             info.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("redis-cli did not start.");
+        Process? started;
+        try
+        {
+            started = Process.Start(info);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException(
+                "redis-cli is not installed. Install it (Debian/Ubuntu: apt-get install -y redis-server, which brings redis-cli); eng/test.sh installs it when missing.",
+                ex);
+        }
+
+        using var process = started ?? throw new InvalidOperationException("redis-cli did not start.");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -33,12 +33,20 @@ public sealed class RedisClusterReshardTests(RedisClusterFixture cluster, ITestO
     [Fact]
     public async Task ReshardingBackAndForthWhileFourCallersWrite_LosesNoAcknowledgedWrite()
     {
-        var source = cluster.EndPoints[0];
-        var target = cluster.EndPoints[1];
+        // redis-cli moves the source's lowest slots. The source is the master that serves slot 0, so the slots that
+        // went to the target are then its lowest, and the reshard back returns exactly those.
+        var layout = new List<(string EndPoint, List<int> Slots)>();
+        foreach (var endPoint in cluster.EndPoints)
+        {
+            layout.Add((endPoint, await RedisClusterFixture.SlotsAsync(endPoint)));
+        }
 
-        // redis-cli moves the source's lowest slots; most sessions are made to live there, so the load meets the
-        // migration rather than the 1 % of keys that would land there by chance.
-        var moving = (await RedisClusterFixture.SlotsAsync(source)).Take(SlotsToMove).ToHashSet();
+        var source = layout.Single(static m => m.Slots.Count > 0 && m.Slots[0] == 0).EndPoint;
+        var target = layout.First(m => m.EndPoint != source && m.Slots.Count > 0).EndPoint;
+
+        // Most sessions are made to live in the moving slots, so the load meets the migration rather than the 1 % of
+        // keys that would land there by chance.
+        var moving = layout.Single(m => m.EndPoint == source).Slots.Take(SlotsToMove).ToHashSet();
         var keys = new RedisKeyspace(_prefix);
         var movingIds = IdsIn(keys, moving);
         keys.TrySessionKey("probe", out var probe).Should().BeTrue();
@@ -108,7 +116,14 @@ public sealed class RedisClusterReshardTests(RedisClusterFixture cluster, ITestO
         }
 
         var load = Enumerable.Range(0, Callers).Select(c => Task.Run(() => CallAsync(c))).ToArray();
-        preloaded.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue("every caller creates its first sessions");
+        var ready = await Task.Run(() => preloaded.Wait(TimeSpan.FromSeconds(20)));
+        if (!ready)
+        {
+            // A caller that stopped on an unexpected exception: show that, not the timeout.
+            await Task.WhenAll(load.Where(static t => t.IsFaulted));
+        }
+
+        ready.Should().BeTrue("every caller creates its first sessions");
         await cluster.ResetStatsAsync();
         var moved = 0;
         long duringMigration = 0;
