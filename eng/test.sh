@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test in the solution and ends with one line: "N passed, N failed".
-# The Redis tests start their own redis-server on a free loopback port (or use SESSIONKIT_TEST_REDIS=host:port),
-# so this script installs Debian's redis-server when it is missing.
+# The Redis tests start their own redis-server on a free loopback port (or use SESSIONKIT_TEST_REDIS=host:port) and
+# their own three-master cluster with redis-cli (or use SESSIONKIT_TEST_REDIS_CLUSTER=host:port,...; the reshard test
+# still runs redis-cli), so this script installs Debian's redis-server (which brings redis-cli) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${SESSIONKIT_TEST_REDIS:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
-  echo "redis-server not found: installing it with apt-get"
+need_server=true
+if [ -n "${SESSIONKIT_TEST_REDIS:-}" ] && [ -n "${SESSIONKIT_TEST_REDIS_CLUSTER:-}" ]; then need_server=false; fi
+if ! command -v redis-cli >/dev/null 2>&1 || { [ "$need_server" = true ] && ! command -v redis-server >/dev/null 2>&1; }; then
+  echo "redis-server or redis-cli not found: installing redis-server with apt-get"
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq

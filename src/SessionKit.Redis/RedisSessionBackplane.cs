@@ -83,7 +83,7 @@ public sealed partial class RedisSessionBackplane : ISessionBackplane, IAsyncDis
 
         _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RedisSessionBackplane>();
-        _channel = RedisChannel.Literal(_options.Channel);
+        _channel = Internal.RedisBackplaneChannel.Create(_options.Channel);
         _leaseTicks = ToTicks(_options.HeartbeatTimeout);
         _safetyTicks = (_leaseTicks / 100) + ToTicks(TimeSpan.FromMilliseconds(20));
         _timer = _time.CreateTimer(static s => ((RedisSessionBackplane)s!).OnHeartbeatTimer(), this, TimeSpan.Zero, _options.HeartbeatInterval);

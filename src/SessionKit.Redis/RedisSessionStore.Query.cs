@@ -12,15 +12,24 @@ public sealed partial class RedisSessionStore
     private const string CursorPrefix = "r1.";
     private const byte UserCursorTag = (byte)'U';
     private const byte ScanCursorTag = (byte)'S';
+
+    // A scan cursor: tag, format, primary index (big-endian u16, ScanFinished once every primary is done), that
+    // primary's SCAN cursor (u64), then the pending ids. Format 1 (one node, a done flag in this byte) is refused.
+    private const byte ScanCursorFormat = 2;
+    private const ushort ScanFinished = ushort.MaxValue;
+    private const int ScanHeaderLength = 12;
     private const int MaxScanCallsPerPage = 32;
     private const int MaxScanCount = 1000;
 
     /// <inheritdoc />
     /// <remarks>
     /// By user: one page of the user's index, each entry validated against its hash (stale entries are skipped and,
-    /// once their score has passed, pruned). Otherwise: <c>SCAN</c> over the session keys, with the <c>SCAN</c> cursor as
-    /// the page cursor; pages may hold fewer sessions than the limit, so page until <see cref="SessionPage.NextCursor"/>
-    /// is <see langword="null"/>. A session changed while paging may appear twice, as <c>SCAN</c> allows.
+    /// once their score has passed, pruned). Otherwise: <c>SCAN</c> over the session keys of every primary in turn
+    /// (ordered by endpoint; on a standalone server, that server), the page cursor naming the primary and its
+    /// <c>SCAN</c> cursor; pages may hold fewer sessions than the limit, so page until
+    /// <see cref="SessionPage.NextCursor"/> is <see langword="null"/>. A session changed while paging may appear twice,
+    /// as <c>SCAN</c> allows; so may one whose slot moves between primaries while paging, and one that moves to a
+    /// primary already visited may be missed (a listing during a resharding is not a snapshot).
     /// </remarks>
     public async ValueTask<SessionPage> QueryAsync(SessionQuery query, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
@@ -109,15 +118,17 @@ public sealed partial class RedisSessionStore
 
     private async Task<SessionPage> QueryByScanAsync(IDatabase database, SessionQuery query, long nowMs, byte[]? cursor, long start, CancellationToken cancellationToken)
     {
+        var servers = Primaries(database.Multiplexer);
         var ids = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var server = 0;
         ulong scan = 0;
-        var done = false;
         if (cursor is not null)
         {
-            done = cursor[1] == 1;
-            scan = BinaryPrimitives.ReadUInt64BigEndian(cursor.AsSpan(2, 8));
-            var rest = cursor.AsSpan(10);
+            var at = BinaryPrimitives.ReadUInt16BigEndian(cursor.AsSpan(2, 2));
+            server = at == ScanFinished ? servers.Length : Math.Min((int)at, servers.Length);
+            scan = BinaryPrimitives.ReadUInt64BigEndian(cursor.AsSpan(4, 8));
+            var rest = cursor.AsSpan(ScanHeaderLength);
             while (rest.Length > 0)
             {
                 var length = BinaryPrimitives.ReadInt32BigEndian(rest);
@@ -132,14 +143,19 @@ public sealed partial class RedisSessionStore
         }
 
         var count = Math.Max(query.Limit - ids.Count, 10);
-        for (var calls = 0; ids.Count < query.Limit && !done && calls < MaxScanCallsPerPage; calls++)
+        for (var calls = 0; ids.Count < query.Limit && server < servers.Length && calls < MaxScanCallsPerPage; calls++)
         {
             var reply = (RedisResult[])(await WithTimeout(
-                database.ExecuteAsync("SCAN", scan.ToString(CultureInfo.InvariantCulture), "MATCH", (RedisValue)_keys.ScanPattern, "COUNT", count.ToString(CultureInfo.InvariantCulture)),
+                servers[server].ExecuteAsync("SCAN", scan.ToString(CultureInfo.InvariantCulture), "MATCH", (RedisValue)_keys.ScanPattern, "COUNT", count.ToString(CultureInfo.InvariantCulture)),
                 start,
                 cancellationToken).ConfigureAwait(false))!;
             scan = ulong.Parse((string)reply[0]!, CultureInfo.InvariantCulture);
-            done = scan == 0;
+            if (scan == 0)
+            {
+                // This primary is done: the next call starts the next one from its beginning.
+                server++;
+            }
+
             var found = 0;
             foreach (var key in (RedisResult[])reply[1]!)
             {
@@ -154,6 +170,7 @@ public sealed partial class RedisSessionStore
             count = found == 0 ? Math.Min(count * 2, MaxScanCount) : Math.Max(query.Limit - ids.Count, 10);
         }
 
+        var done = server >= servers.Length;
         var pageIds = ids.Count > query.Limit ? ids.GetRange(0, query.Limit) : ids;
         var pending = ids.Count > query.Limit ? ids.GetRange(query.Limit, ids.Count - query.Limit) : [];
         var snapshots = await ReadAllAsync(database, [.. pageIds], start, cancellationToken).ConfigureAwait(false);
@@ -172,11 +189,12 @@ public sealed partial class RedisSessionStore
         {
             // Keys SCAN returned beyond the limit ride along in the cursor, so none is skipped.
             var pendingBytes = pending.ConvertAll(Encoding.UTF8.GetBytes);
-            var payload = new byte[10 + pendingBytes.Sum(static b => 4 + b.Length)];
+            var payload = new byte[ScanHeaderLength + pendingBytes.Sum(static b => 4 + b.Length)];
             payload[0] = ScanCursorTag;
-            payload[1] = done ? (byte)1 : (byte)0;
-            BinaryPrimitives.WriteUInt64BigEndian(payload.AsSpan(2, 8), scan);
-            var at = 10;
+            payload[1] = ScanCursorFormat;
+            BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(2, 2), done ? ScanFinished : (ushort)server);
+            BinaryPrimitives.WriteUInt64BigEndian(payload.AsSpan(4, 8), done ? 0 : scan);
+            var at = ScanHeaderLength;
             foreach (var bytes in pendingBytes)
             {
                 BinaryPrimitives.WriteInt32BigEndian(payload.AsSpan(at, 4), bytes.Length);
@@ -188,6 +206,18 @@ public sealed partial class RedisSessionStore
         }
 
         return new SessionPage(sessions, next);
+    }
+
+    /// <summary>
+    /// The servers a listing visits: every primary the multiplexer knows (on a standalone server, that server), in
+    /// ordinal order of their endpoints, so every page of one listing walks them in the same order.
+    /// </summary>
+    private static IServer[] Primaries(IConnectionMultiplexer multiplexer)
+    {
+        var servers = Array.FindAll(multiplexer.GetServers(), static s => !s.IsReplica);
+        var names = Array.ConvertAll(servers, static s => s.EndPoint.ToString() ?? string.Empty);
+        Array.Sort(names, servers, StringComparer.Ordinal);
+        return servers;
     }
 
     /// <summary>Reads many sessions with pipelined <c>HGETALL</c>s; an absent or unreadable one is <see langword="null"/>.</summary>
@@ -248,7 +278,7 @@ public sealed partial class RedisSessionStore
 
         var valid = payload.Length > 0 && (query.UserId is not null
             ? payload[0] == UserCursorTag && payload.Length >= 9
-            : payload[0] == ScanCursorTag && payload.Length >= 10 && payload[1] <= 1 && PendingIsWellFormed(payload.AsSpan(10)));
+            : payload[0] == ScanCursorTag && payload.Length >= ScanHeaderLength && payload[1] == ScanCursorFormat && PendingIsWellFormed(payload.AsSpan(ScanHeaderLength)));
         return valid ? payload : throw new ArgumentException("The cursor was not produced by this store for this kind of query.", nameof(query));
     }
 

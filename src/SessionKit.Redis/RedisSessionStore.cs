@@ -28,8 +28,9 @@ namespace SessionKit.Redis;
 /// <para><b>Faults.</b> Every operation completes within <see cref="RedisSessionStoreOptions.OperationTimeout"/>:
 /// with Redis down or hung it throws <see cref="SessionStoreException"/>, and it works again as soon as the
 /// multiplexer reconnects, with no restart.</para>
-/// <para>Timestamps are stored in whole milliseconds. Listing all sessions or by kind uses <c>SCAN</c> (on a cluster,
-/// only the node the multiplexer picks); listing by user uses the user's index.</para>
+/// <para>Timestamps are stored in whole milliseconds. Listing all sessions or by kind uses <c>SCAN</c> on every
+/// primary in turn (each master of a cluster; on a standalone server, that server); listing by user uses the user's
+/// index.</para>
 /// </remarks>
 public sealed partial class RedisSessionStore : ISessionStore, IAsyncDisposable, IDisposable
 {

@@ -4,9 +4,9 @@ using StackExchange.Redis;
 namespace SessionKit.Tests;
 
 /// <summary>Runs the whole store conformance suite against <see cref="RedisSessionStore"/> on a real redis-server, each test under its own key prefix.</summary>
-/// <typeparam name="TServer">The server fixture, which decides the protocol the multiplexer speaks.</typeparam>
-public abstract class RedisSessionStoreConformanceTests<TServer>(TServer redis) : SessionStoreConformanceTests, IClassFixture<TServer>
-    where TServer : RedisTestServer
+/// <typeparam name="TServer">The deployment (a server fixture, which decides the protocol the multiplexer speaks, or a cluster).</typeparam>
+public abstract class RedisSessionStoreConformanceTests<TServer>(TServer redis) : SessionStoreConformanceTests
+    where TServer : IRedisTestTarget
 {
     private readonly List<string> _prefixes = [];
 
@@ -30,13 +30,13 @@ public abstract class RedisSessionStoreConformanceTests<TServer>(TServer redis) 
 }
 
 /// <summary>The conformance suite over RESP2, StackExchange.Redis 2.x's default protocol.</summary>
-public sealed class RedisSessionStoreConformanceTests(RedisTestServer redis) : RedisSessionStoreConformanceTests<RedisTestServer>(redis);
+public sealed class RedisSessionStoreConformanceTests(RedisTestServer redis) : RedisSessionStoreConformanceTests<RedisTestServer>(redis), IClassFixture<RedisTestServer>;
 
 /// <summary>
 /// The conformance suite over RESP3 (<c>protocol=resp3</c>, which a host on a newer client may choose): <c>HGETALL</c>
 /// arrives as a map and script replies as RESP3 arrays, and both must read as they do over RESP2.
 /// </summary>
-public sealed class RedisSessionStoreResp3ConformanceTests(Resp3RedisTestServer redis) : RedisSessionStoreConformanceTests<Resp3RedisTestServer>(redis)
+public sealed class RedisSessionStoreResp3ConformanceTests(Resp3RedisTestServer redis) : RedisSessionStoreConformanceTests<Resp3RedisTestServer>(redis), IClassFixture<Resp3RedisTestServer>
 {
     [Fact]
     public void Multiplexer_Resp3Fixture_SpeaksResp3()

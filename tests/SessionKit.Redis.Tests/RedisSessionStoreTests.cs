@@ -280,6 +280,23 @@ public sealed class RedisSessionStoreTests(RedisTestServer redis) : IClassFixtur
         await truncated.Should().ThrowAsync<ArgumentException>();
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task QueryAll_CursorOfTheSingleNodeFormat_ThrowsArgumentException(byte doneFlag)
+    {
+        await _store.CreateAsync(NewSession(), _t0);
+
+        // Format 1: tag, done flag, the one node's SCAN cursor; format 2 names a primary as well.
+        var payload = new byte[10];
+        payload[0] = (byte)'S';
+        payload[1] = doneFlag;
+        var old = "r1." + System.Buffers.Text.Base64Url.EncodeToString(payload);
+
+        var act = async () => await _store.QueryAsync(new SessionQuery { Limit = 10, Cursor = old }, _t0);
+        await act.Should().ThrowAsync<ArgumentException>();
+    }
+
     [Fact]
     public async Task UnreadableHash_IsAbsentToEveryOperation_AndLoggedWithoutTheId()
     {

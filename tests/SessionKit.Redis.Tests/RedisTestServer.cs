@@ -7,7 +7,7 @@ namespace SessionKit.Tests;
 /// A test class fixture: a real Redis server (see <see cref="RedisServerFixture"/>) and one shared multiplexer, from
 /// which each test builds stores isolated by a unique key prefix.
 /// </summary>
-public class RedisTestServer : IAsyncLifetime
+public class RedisTestServer : IAsyncLifetime, IRedisTestTarget
 {
     private IConnectionMultiplexer? _multiplexer;
     private RedisServerFixture? _server;
@@ -30,8 +30,13 @@ public class RedisTestServer : IAsyncLifetime
     /// </summary>
     /// <param name="server">The server.</param>
     /// <returns>The configuration string.</returns>
-    public static string ConfigurationFor(RedisServerFixture server) =>
-        $"{server.EndPoint},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000"
+    public static string ConfigurationFor(RedisServerFixture server) => ConfigurationFor(server.EndPoint);
+
+    /// <summary>Builds a configuration string, as <see cref="ConfigurationFor(RedisServerFixture)"/> does, for comma-separated endpoints.</summary>
+    /// <param name="endPoints">The endpoints (<c>host:port,host:port</c>).</param>
+    /// <returns>The configuration string.</returns>
+    public static string ConfigurationFor(string endPoints) =>
+        $"{endPoints},allowAdmin=true,abortConnect=false,connectTimeout=2000,syncTimeout=5000"
         + (string.Equals(Environment.GetEnvironmentVariable(ProtocolVariable), "resp3", StringComparison.OrdinalIgnoreCase) ? ",protocol=resp3" : string.Empty);
 
     /// <summary>Creates a store with a fresh key prefix on the shared multiplexer.</summary>

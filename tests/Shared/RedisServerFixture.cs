@@ -22,19 +22,21 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     private readonly bool _private;
+    private readonly string[] _arguments;
     private readonly StringBuilder _output = new();
     private Process? _process;
     private string? _directory;
 
     /// <summary>Initializes a new instance of the <see cref="RedisServerFixture"/> class (honours <see cref="ExternalServerVariable"/>).</summary>
     public RedisServerFixture()
-        : this(isPrivate: false)
+        : this(isPrivate: false, [])
     {
     }
 
-    private RedisServerFixture(bool isPrivate)
+    private RedisServerFixture(bool isPrivate, string[] arguments)
     {
         _private = isPrivate;
+        _arguments = arguments;
     }
 
     /// <summary>Gets the host, always a loopback address.</summary>
@@ -53,10 +55,14 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     public bool IsRunning => IsExternal || _process is { HasExited: false };
 
     /// <summary>Starts a server this caller owns, ignoring <see cref="ExternalServerVariable"/> (for stop/restart tests and command counts).</summary>
+    /// <param name="arguments">
+    /// Further <c>redis-server</c> arguments (for example <c>--cluster-enabled yes</c>); a relative file name in them
+    /// resolves in the server's own temporary directory.
+    /// </param>
     /// <returns>The running server.</returns>
-    public static async Task<RedisServerFixture> StartPrivateAsync()
+    public static async Task<RedisServerFixture> StartPrivateAsync(params string[] arguments)
     {
-        var fixture = new RedisServerFixture(isPrivate: true);
+        var fixture = new RedisServerFixture(isPrivate: true, arguments);
         await fixture.InitializeAsync();
         return fixture;
     }
@@ -68,7 +74,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         var external = _private ? null : Environment.GetEnvironmentVariable(ExternalServerVariable);
         if (!string.IsNullOrWhiteSpace(external))
         {
-            var (host, port) = ParseEndPoint(external);
+            var (host, port) = ParseLoopbackEndPoint(external, ExternalServerVariable);
             Host = host;
             Port = port;
             IsExternal = true;
@@ -120,7 +126,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
             "--daemonize", "no",
             "--protected-mode", "yes",
             "--loglevel", "warning",
-        })
+        }.Concat(_arguments))
         {
             info.ArgumentList.Add(argument);
         }
@@ -246,12 +252,19 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         throw new TimeoutException($"Redis at {EndPoint} did not answer PING within {timeout}.", last);
     }
 
-    private static (string Host, int Port) ParseEndPoint(string value)
+    /// <summary>Parses <c>host:port</c> from an environment variable, refusing any host that is not loopback.</summary>
+    /// <param name="value">The endpoint.</param>
+    /// <param name="variable">The variable it came from (for the message).</param>
+    /// <returns>The host (<c>localhost</c> as <c>127.0.0.1</c>) and the port.</returns>
+    /// <exception cref="InvalidOperationException">The value is not <c>host:port</c> or not loopback.</exception>
+    public static (string Host, int Port) ParseLoopbackEndPoint(string value, string variable)
     {
+        ArgumentNullException.ThrowIfNull(value);
+        value = value.Trim();
         var colon = value.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
         {
-            throw new InvalidOperationException($"{ExternalServerVariable} must be host:port, for example 127.0.0.1:6379.");
+            throw new InvalidOperationException($"{variable} must be host:port, for example 127.0.0.1:6379.");
         }
 
         var host = value[..colon];
@@ -259,13 +272,15 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
             || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
         if (!loopback)
         {
-            throw new InvalidOperationException($"{ExternalServerVariable} must name a loopback address; tests never talk to a remote server.");
+            throw new InvalidOperationException($"{variable} must name a loopback address; tests never talk to a remote server.");
         }
 
         return (host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : host.Trim('[', ']'), port);
     }
 
-    private static int FindFreePort()
+    /// <summary>Finds a loopback port that is free now (another process may still take it before it is bound).</summary>
+    /// <returns>The port.</returns>
+    public static int FindFreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

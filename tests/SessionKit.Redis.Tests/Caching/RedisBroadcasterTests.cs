@@ -4,8 +4,13 @@ using SessionKit.Redis;
 
 namespace SessionKit.Tests.Caching;
 
+/// <summary>The broadcaster across two nodes over the Redis backplane, on a single server.</summary>
+public sealed class RedisBroadcasterTests(RedisTestServer redis) : RedisBroadcasterTests<RedisTestServer>(redis), IClassFixture<RedisTestServer>;
+
 /// <summary>The broadcaster across two nodes over the Redis backplane.</summary>
-public sealed class RedisBroadcasterTests(RedisTestServer redis) : IClassFixture<RedisTestServer>, IAsyncLifetime
+/// <typeparam name="TTarget">The deployment both nodes connect to (a single server or a cluster).</typeparam>
+public abstract class RedisBroadcasterTests<TTarget>(TTarget redis) : IAsyncLifetime
+    where TTarget : IRedisTestTarget
 {
     private readonly string _channel = RedisTestServer.NewPrefix() + "backplane";
     private readonly List<IAsyncDisposable> _owned = [];
