@@ -12,6 +12,8 @@
 # Nothing here touches the machine's own podman storage (/var/lib/containers) or another run's DIR. See
 # docs/development.md ("The container leg (podman)").
 set -euo pipefail
+# A failure inside $(...) (the image build) must stop the script too.
+shopt -s inherit_errexit
 
 readonly image_repository="localhost/sessionkit-redis"
 readonly service_timeout_s=20
@@ -148,7 +150,7 @@ down() {
     local pid
     pid="$(cat "$state/service.pid")"
     # Only the service this DIR started (a recycled pid is left alone); a zombie counts as gone.
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "unix://$state/podman.sock"; then
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "unix://$state/podman.sock"; then
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do
         case "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" in "" | Z) break ;; esac
