@@ -4,8 +4,9 @@ using StackExchange.Redis;
 namespace SessionKit.Tests;
 
 /// <summary>
-/// A test class fixture: a real Redis server (see <see cref="RedisServerFixture"/>) and one shared multiplexer, from
-/// which each test builds stores isolated by a unique key prefix.
+/// A test class fixture: a real Redis server (see <see cref="RedisServerFixture"/>: <c>SESSIONKIT_TEST_REDIS</c>, else
+/// a container through <see cref="TestcontainersRedisLauncher"/>, else a local <c>redis-server</c>) and one shared
+/// multiplexer, from which each test builds stores isolated by a unique key prefix.
 /// </summary>
 public class RedisTestServer : IAsyncLifetime, IRedisTestTarget
 {
@@ -87,11 +88,11 @@ public class RedisTestServer : IAsyncLifetime, IRedisTestTarget
         _multiplexer = await ConnectionMultiplexer.ConnectAsync(Configuration);
     }
 
-    /// <summary>Starts the server: the shared one (or <c>SESSIONKIT_TEST_REDIS</c>) by default.</summary>
+    /// <summary>Starts the server: by default <c>SESSIONKIT_TEST_REDIS</c>, a container or a local server, in that order.</summary>
     /// <returns>The running server.</returns>
     protected virtual async Task<RedisServerFixture> StartServerAsync()
     {
-        var server = new RedisServerFixture();
+        var server = new RedisServerFixture(TestcontainersRedisLauncher.Instance);
         await server.InitializeAsync();
         return server;
     }
@@ -109,7 +110,7 @@ public class RedisTestServer : IAsyncLifetime, IRedisTestTarget
     }
 }
 
-/// <summary>A Redis test server this test class owns alone (never the external one), for command counts and stop/restart tests.</summary>
+/// <summary>A local Redis test server this test class owns alone (never the external one nor a container), for command counts and stop/restart tests.</summary>
 public sealed class PrivateRedisTestServer : RedisTestServer
 {
     /// <inheritdoc />
