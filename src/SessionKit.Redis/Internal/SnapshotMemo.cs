@@ -59,10 +59,7 @@ internal sealed class SnapshotMemo
             return;
         }
 
-        var first = SlotOf(id);
-        var a = Volatile.Read(ref _slots[first]);
-        var b = Volatile.Read(ref _slots[first + 1]);
-        var slot = Match(b, id) is not null || (Match(a, id) is null && a is not null && (b is null || b.Sequence < a.Sequence)) ? first + 1 : first;
+        var slot = SlotFor(id);
         var token = nonce is null ? null : string.Concat(Encoding.UTF8.GetString(nonce), ":", session.Version.ToString(CultureInfo.InvariantCulture));
         Volatile.Write(ref _slots[slot], new Entry(id, hash, session, token, Interlocked.Increment(ref _sequence)));
     }
@@ -73,11 +70,7 @@ internal sealed class SnapshotMemo
     /// </summary>
     public void RememberWritten(string id, Session session, string token)
     {
-        var first = SlotOf(id);
-        var a = Volatile.Read(ref _slots[first]);
-        var b = Volatile.Read(ref _slots[first + 1]);
-        var slot = Match(b, id) is not null || (Match(a, id) is null && a is not null && (b is null || b.Sequence < a.Sequence)) ? first + 1 : first;
-        Volatile.Write(ref _slots[slot], new Entry(id, [], session, token, Interlocked.Increment(ref _sequence)));
+        Volatile.Write(ref _slots[SlotFor(id)], new Entry(id, [], session, token, Interlocked.Increment(ref _sequence)));
     }
 
     public void Forget(string id)
@@ -91,6 +84,15 @@ internal sealed class SnapshotMemo
                 Interlocked.CompareExchange(ref _slots[slot], null, entry);
             }
         }
+    }
+
+    /// <summary>The slot a new entry for <paramref name="id"/> goes to: the one already holding the id, else an empty one, else the older.</summary>
+    private int SlotFor(string id)
+    {
+        var first = SlotOf(id);
+        var a = Volatile.Read(ref _slots[first]);
+        var b = Volatile.Read(ref _slots[first + 1]);
+        return Match(b, id) is not null || (Match(a, id) is null && a is not null && (b is null || b.Sequence < a.Sequence)) ? first + 1 : first;
     }
 
     private static int SlotOf(string id) => (StringComparer.Ordinal.GetHashCode(id) & (Sets - 1)) * 2;
