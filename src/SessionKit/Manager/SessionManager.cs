@@ -220,10 +220,15 @@ public sealed partial class SessionManager : ISessionManager, IAsyncDisposable, 
         }
 
         session = verified.Session!;
-        if (!context.Slide || !NeedsTouch(session, now, out var window) || !_touches.TryClaim(session.Id, now, window))
+        if (!context.Slide || !NeedsTouch(session, now, out var window))
         {
-            // Not due, or due but already slid by a concurrent read on this node less than a window ago.
             return verified;
+        }
+
+        if (!_touches.TryClaim(session.Id, now, window, out var claimedAt))
+        {
+            // Due, but a concurrent read on this node slid it less than a window ago: report that slide.
+            return claimedAt > session.LastAccessedAt ? SessionLookupResult.Found(session with { LastAccessedAt = claimedAt }) : verified;
         }
 
         bool touched;

@@ -145,10 +145,17 @@ public sealed class RedisStrictRevocationTests(PrivateRedisTestServer redis, ITe
         await silence.CancelAsync();
         await heartbeats;
         await Task.Delay(lease + TimeSpan.FromMilliseconds(300));
-        var again = await nodes[0].Manager.CreateAsync();
-        started = Stopwatch.GetTimestamp();
-        await nodes[0].Manager.DeleteAsync(again.Id);
-        var afterSilence = Stopwatch.GetElapsedTime(started);
+        // The best of three: on a loaded machine the revoker's own lease can lapse for a moment, and then it rightly
+        // waits a whole lease whatever the roster says; the peer is forgotten if any of the three does not wait.
+        var afterSilence = TimeSpan.MaxValue;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var again = await nodes[0].Manager.CreateAsync();
+            started = Stopwatch.GetTimestamp();
+            await nodes[0].Manager.DeleteAsync(again.Id);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            afterSilence = elapsed < afterSilence ? elapsed : afterSilence;
+        }
 
         output.WriteLine($"revocation with a mute peer: {waited.TotalMilliseconds:F0} ms; once it fell silent: {afterSilence.TotalMilliseconds:F1} ms");
         waited.Should().BeGreaterThan(lease * 0.9, "a peer that may hold a lease is waited for until the lease must have ended");
