@@ -44,14 +44,11 @@ internal sealed class RedisKeyspace
         ScanPattern = [.. pattern];
     }
 
-    /// <summary>Gets the expiry set of every bucket, index = bucket: session ids scored by (a lower bound of) their expiry, in Unix ms.</summary>
-    public IReadOnlyList<RedisKey> ExpiryKeys => _expiryKeys;
-
     /// <summary>Gets the <c>SCAN MATCH</c> pattern of session keys: the escaped prefix, any bucket tag, <c>:s:</c> and <c>*</c>.</summary>
     public byte[] ScanPattern { get; }
 
     /// <summary>Gets the hash tag of a bucket, <c>{BBB}</c>.</summary>
-    public static string Tag(int bucket) => "{" + bucket.ToString("x3", System.Globalization.CultureInfo.InvariantCulture) + "}";
+    private static string Tag(int bucket) => "{" + bucket.ToString("x3", System.Globalization.CultureInfo.InvariantCulture) + "}";
 
     /// <summary>Builds a session key; <see langword="false"/> when the id is not well-formed UTF-16 (it then names no session).</summary>
     public bool TrySessionKey(string id, out RedisKey key) => TrySessionKey(id, out key, out _);
@@ -91,7 +88,7 @@ internal sealed class RedisKeyspace
         return true;
     }
 
-    /// <summary>Gets the expiry set of a bucket.</summary>
+    /// <summary>Gets the expiry set of a bucket: session ids scored by (a lower bound of) their expiry, in Unix ms.</summary>
     public RedisKey ExpiryKey(int bucket) => _expiryKeys[bucket];
 
     /// <summary>Builds a user index key; <see langword="false"/> when the user id is not well-formed UTF-16.</summary>
